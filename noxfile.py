@@ -1,0 +1,70 @@
+"""Nox sessions: build (default), tests, notebooks, lint.
+
+Environments are reused between runs, and the project is reinstalled only when pyproject.toml
+changes (the install is editable, so code changes need no reinstall).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["build"]
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the project (editable) and dependency ``groups``, unless already current."""
+    requirements = [
+        req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)
+    ]
+    stamp_text = (ROOT / "pyproject.toml").read_text(encoding="utf-8") + "\n".join(requirements)
+    digest = hashlib.sha256(stamp_text.encode()).hexdigest()
+    venv = getattr(session.virtualenv, "location", None)
+    stamp = Path(venv) / ".briefkit-install" if venv else None
+    if stamp is not None and stamp.exists() and stamp.read_text() == digest:
+        session.log("dependencies unchanged: skipping install")
+        return
+    session.install("-e", ".", *requirements)
+    if stamp is not None:
+        stamp.write_text(digest)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the draft brief(s) into _build/<seed>/ (pass briefkit build options after --)."""
+    install(session)
+    session.run("briefkit", "build", *session.posargs)
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Execute every notebook against every seed (an execution check, no rendering)."""
+    install(session)
+    session.run("briefkit", "notebooks", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite, including a real build of the brief."""
+    install(session, "test")
+    if shutil.which("pdftotext") is None:
+        session.warn("pdftotext (poppler-utils) is missing: PDF text tests will fail")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and types: ruff and mypy (strict)."""
+    install(session, "lint")
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("mypy")

@@ -1,0 +1,190 @@
+"""Artifacts that notebooks hand to the brief: tables, figures, texts, and their static exports.
+
+Notebooks describe *data* (plain strings, numbers, plotly figures); they never write markup.
+The brief's Lua filter turns these files into pandoc AST nodes made of plain text, so text from
+a seed cannot act as markup in either engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("briefkit")
+
+Cell = str | int | float | bool | None
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"artifact name {name!r}: use lower-case letters, digits and '-'")
+    return name
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+class Artifacts:
+    """Writer for one notebook's artifacts under a build folder."""
+
+    def __init__(self, build_dir: str | Path) -> None:
+        self.root = Path(build_dir)
+
+    def table(
+        self,
+        name: str,
+        *,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Mapping[str, Cell]],
+        caption: str,
+        widths: Sequence[float] | None = None,
+    ) -> Path:
+        """Write a table (JSON for the brief, CSV for readers); columns are (key, label)."""
+        _check_name(name)
+        keys = [k for k, _ in columns]
+        for i, row in enumerate(rows):
+            missing = [k for k in keys if k not in row]
+            if missing:
+                raise ValueError(f"table {name!r} row {i} lacks {missing}")
+        if widths is not None and len(widths) != len(keys):
+            raise ValueError(f"table {name!r}: {len(widths)} widths for {len(keys)} columns")
+        spec = {
+            "caption": caption,
+            "columns": [{"key": k, "label": label} for k, label in columns],
+            "rows": [{k: row[k] for k in keys} for row in rows],
+            "widths": list(widths) if widths else None,
+            "csv": f"data/{name}.csv",
+        }
+        path = self.root / "tables" / f"{name}.json"
+        write_json(path, spec)
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([label for _, label in columns])
+        writer.writerows([["" if row[k] is None else row[k] for k in keys] for row in rows])
+        data = self.root / "data" / f"{name}.csv"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        data.write_text(buf.getvalue(), encoding="utf-8")
+        return path
+
+    def figure(self, name: str, fig: Any, *, caption: str, alt: str) -> Path:
+        """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass."""
+        _check_name(name)
+        if not alt.strip():
+            raise ValueError(f"figure {name!r} needs alt text")
+        spec = {"caption": caption, "alt": alt, "figure": json.loads(fig.to_json())}
+        path = self.root / "figures" / f"{name}.json"
+        write_json(path, spec)
+        return path
+
+    def text(self, name: str, value: str | Sequence[str]) -> Path:
+        """Write a text (or a list of texts) that the brief shows verbatim."""
+        _check_name(name)
+        path = self.root / "texts" / f"{name}.json"
+        write_json(path, value if isinstance(value, str) else list(value))
+        return path
+
+    def data(self, name: str, value: Any) -> Path:
+        """Write a JSON data file for readers to download."""
+        _check_name(name)
+        path = self.root / "data" / f"{name}.json"
+        write_json(path, value)
+        return path
+
+
+# --- static and interactive exports of figures ---------------------------------------------
+
+_SVG_DEFS_ID = re.compile(r"defs-[0-9a-f]{6}")
+_SVG_CLIP_ID = re.compile(r"clip[0-9a-f]{6}")
+
+
+def _pin_svg_ids(svg: str, name: str) -> str:
+    """Replace kaleido's random 6-hex ids with ones derived from the figure's name."""
+    svg = _SVG_DEFS_ID.sub(f"defs-{name}", svg)
+    return _SVG_CLIP_ID.sub(f"clip-{name}-", svg)
+
+
+def figure_specs(build_dir: Path) -> list[Path]:
+    """The figure JSON files under ``build_dir``, sorted by name."""
+    return sorted((build_dir / "figures").glob("*.json"))
+
+
+def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
+    """Make each figure's HTML div (pinned id) and, if ``static``, its SVG (one Chromium)."""
+    import plotly.io as pio
+
+    specs = figure_specs(build_dir)
+    figures = []
+    written: list[Path] = []
+    for spec_path in specs:
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        fig = pio.from_json(json.dumps(spec["figure"]))
+        name = spec_path.stem
+        div = fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"fig-{name}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        html_path = spec_path.with_suffix(".html")
+        html_path.write_text(div, encoding="utf-8")
+        written.append(html_path)
+        figures.append((name, fig))
+    if static and figures:
+        written += _export_svgs(build_dir, figures)
+    return written
+
+
+def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
+    from briefkit.errors import ToolNotFound
+
+    try:
+        import kaleido
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise ToolNotFound("kaleido", "pip install kaleido") from exc
+    try:
+        kaleido.start_sync_server(silence_warnings=True)
+    except Exception as exc:
+        raise ToolNotFound(
+            "Chromium",
+            "PDF figures need Chrome or Chromium (Debian: apt-get install chromium); "
+            "or build HTML only with --formats html",
+        ) from exc
+    paths = []
+    try:
+        for name, fig in figures:
+            width = fig.layout.width or 900
+            height = fig.layout.height or 450
+            svg = kaleido.calc_fig_sync(
+                fig, opts={"format": "svg", "width": width, "height": height}
+            )
+            text = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
+            path = build_dir / "figures" / f"{name}.svg"
+            path.write_text(_pin_svg_ids(text, name), encoding="utf-8")
+            paths.append(path)
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+    logger.debug("exported %d SVG figures in one Chromium session", len(paths))
+    return paths
+
+
+def write_plotly_js(build_dir: Path) -> Path:
+    """Write plotly.js once per build, for the HTML to inline."""
+    from plotly.offline import get_plotlyjs
+
+    path = build_dir / "assets" / "plotly.min.js"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    js = get_plotlyjs()
+    if not path.exists() or path.read_text(encoding="utf-8") != js:
+        path.write_text(js, encoding="utf-8")
+    return path

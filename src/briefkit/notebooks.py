@@ -1,0 +1,189 @@
+"""Execute the parameterized notebooks (papermill), in parallel, and keep clean executed copies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from briefkit.errors import NotebookFailed
+
+logger = logging.getLogger("briefkit")
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class NotebookJob:
+    """One notebook to execute: its source, where the executed copy goes, its parameters."""
+
+    source: Path
+    output: Path
+    parameters: Mapping[str, Any]
+
+    @property
+    def failed_copy(self) -> Path:
+        """Where the executed copy is kept when the notebook fails."""
+        return self.output.with_suffix(".failed.ipynb")
+
+
+def find_notebooks(root: Path) -> list[Path]:
+    """The notebooks of the project, sorted by name."""
+    return sorted((root / "notebooks").glob("*.ipynb"))
+
+
+def strip_volatile(nb: dict[str, Any]) -> dict[str, Any]:
+    """Drop timestamps and machine paths that papermill and nbclient write into a notebook."""
+    meta = nb.get("metadata", {})
+    pm = meta.get("papermill")
+    if isinstance(pm, dict):
+        for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
+            pm.pop(key, None)
+        pm.pop("environment_variables", None)
+    for cell in nb.get("cells", []):
+        cmeta = cell.get("metadata", {})
+        cmeta.pop("execution", None)
+        cpm = cmeta.get("papermill")
+        if isinstance(cpm, dict):
+            for key in ("start_time", "end_time", "duration"):
+                cpm.pop(key, None)
+    return nb
+
+
+def _cell_label(nb_path: Path | None) -> str | None:
+    """Name the failing cell of a kept notebook by its id.
+
+    papermill's ``cell_index`` counts its injected parameters cell and error banner, so the cell
+    is found by what it holds instead: an error output, else papermill's "running" mark.
+    """
+    if nb_path is None:
+        return None
+    try:
+        cells = json.loads(nb_path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return None
+    for test in (
+        lambda c: any(o.get("output_type") == "error" for o in c.get("outputs", [])),
+        lambda c: c.get("metadata", {}).get("papermill", {}).get("status") == "running",
+    ):
+        for index, cell in enumerate(cells):
+            if cell.get("cell_type") == "code" and test(cell):
+                return str(cell.get("id") or f"#{index}")
+    return None
+
+
+def _kernel_manager(log_path: Path) -> type[Any]:
+    """A kernel manager whose kernel writes its stderr (TCP warnings, shutdown noise) to a log."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            log = log_path.open("ab")
+            kw["stdout"] = log
+            kw["stderr"] = log
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                log.close()  # the child keeps its own descriptor
+
+    return QuietKernelManager
+
+
+def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
+    """Execute one notebook; on failure keep the executed copy and raise NotebookFailed."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = job.output.with_suffix(".running.ipynb")
+    job.output.with_suffix(".kernel.log").unlink(missing_ok=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                papermill.execute_notebook(
+                    str(job.source),
+                    str(tmp),
+                    parameters=dict(job.parameters),
+                    cwd=str(cwd),
+                    kernel_name="python3",
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=timeout,
+                    kernel_manager_class=_kernel_manager(job.output.with_suffix(".kernel.log")),
+                )
+            finally:
+                _close_thread_loop()
+    except PapermillExecutionError as exc:
+        kept = _keep_failed(job, tmp)
+        raise NotebookFailed(
+            job.source, _cell_label(kept), exc.ename, exc.evalue,
+            "\n".join(exc.traceback), kept,
+        ) from None  # fmt: skip
+    except CellTimeoutError as exc:
+        kept = _keep_failed(job, tmp)
+        raise NotebookFailed(
+            job.source, _cell_label(kept), "CellTimeoutError",
+            f"cell ran longer than {timeout:g} s", str(exc), kept,
+        ) from None  # fmt: skip
+    except DeadKernelError as exc:
+        kept = _keep_failed(job, tmp)
+        raise NotebookFailed(
+            job.source, _cell_label(kept), "DeadKernelError", "the kernel died", str(exc), kept
+        ) from None
+    nb = strip_volatile(json.loads(tmp.read_text(encoding="utf-8")))
+    job.output.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.unlink()
+    job.failed_copy.unlink(missing_ok=True)
+    return job.output
+
+
+def _close_thread_loop() -> None:
+    """Close the event loop that jupyter's run_sync left on this thread (it never closes it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+    asyncio.set_event_loop(None)
+
+
+def _keep_failed(job: NotebookJob, tmp: Path) -> Path | None:
+    if not tmp.exists():
+        return None
+    tmp.replace(job.failed_copy)
+    return job.failed_copy
+
+
+def execute_all(
+    jobs: Sequence[NotebookJob], *, cwd: Path, timeout: float = DEFAULT_TIMEOUT
+) -> list[Path]:
+    """Execute ``jobs`` in parallel (bounded by the cores); raise the first failure in job order."""
+    if not jobs:
+        return []
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    logger.info("executing %d notebook(s) with %d worker(s)", len(jobs), workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(execute, job, cwd=cwd, timeout=timeout) for job in jobs]
+        errors: list[BaseException] = []
+        results: list[Path] = []
+        for fut in futures:
+            try:
+                results.append(fut.result())
+            except BaseException as exc:  # collected so every notebook gets to finish
+                errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results

@@ -1,0 +1,39 @@
+"""Render engines and their registry (``auto`` prefers Quarto when one is found)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from briefkit.errors import BriefkitError, InputError
+from briefkit.render.base import FORMATS, Engine, RenderJob, verify_output
+from briefkit.render.pandoc import PandocEngine
+from briefkit.render.quarto import QuartoEngine
+
+logger = logging.getLogger("briefkit")
+
+ENGINES: dict[str, Callable[[], Engine]] = {"quarto": QuartoEngine, "pandoc": PandocEngine}
+
+__all__ = ["ENGINES", "FORMATS", "Engine", "RenderJob", "get_engine", "verify_output"]
+
+
+def get_engine(name: str = "auto") -> Engine:
+    """Return the engine called ``name``; ``auto`` takes Quarto >= 1.5 when found, else pandoc."""
+    if name == "auto":
+        try:
+            engine: Engine = QuartoEngine()
+            engine.version()
+        except BriefkitError as exc:
+            logger.debug("quarto not usable (%s); using the embedded pandoc engine", exc)
+            engine = PandocEngine()
+        logger.info("render engine: %s (%s)", engine.name, engine.version())
+        return engine
+    try:
+        factory = ENGINES[name]
+    except KeyError:
+        raise InputError(
+            f"unknown engine {name!r}: choose one of auto, {', '.join(sorted(ENGINES))}"
+        ) from None
+    engine = factory()
+    logger.info("render engine: %s (%s)", engine.name, engine.version())
+    return engine

@@ -1,0 +1,81 @@
+"""Shared fixtures: a private copy of the project, a real build of it, and a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ("seeds", "notebooks", "briefing", "_quarto.yml")
+SEED = "russia-security-framework"
+
+
+def copy_project(dest: Path, seeds: tuple[str, ...] | None = None) -> Path:
+    """Copy what a build reads (seeds, notebooks, briefing, _quarto.yml) to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    if seeds is not None:
+        for child in (dest / "seeds").iterdir():
+            if child.name not in seeds:
+                shutil.rmtree(child)
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the project in ``tmp_path``."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first seed built once (pandoc engine, HTML and PDF); returns its build folder."""
+    from briefkit.build import BuildOptions, run_build
+
+    root = copy_project(tmp_path_factory.mktemp("built") / "project")
+    result = run_build(BuildOptions(root, SEED, engine="pandoc"))
+    assert set(result.outputs) == {"html", "pdf"}
+    return root / "_build" / SEED
+
+
+def find_chromium() -> str | None:
+    """Chromium or Chrome from BRIEFKIT_CHROMIUM or PATH."""
+    if os.environ.get("BRIEFKIT_CHROMIUM"):
+        return os.environ["BRIEFKIT_CHROMIUM"]
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """A headless Chromium driven by Playwright, with background networking off."""
+    from playwright.sync_api import sync_playwright
+
+    exe = find_chromium()
+    if exe is None:
+        pytest.fail("Chromium is required for the HTML tests (Debian: apt-get install chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=exe,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()

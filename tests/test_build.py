@@ -1,0 +1,97 @@
+"""A real build of the first seed: the PDF reads right, the HTML opens offline with its figures."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefkit.build import brief_metadata, content_hash
+from briefkit.reading import load_seed
+
+from .conftest import SEED
+
+pytestmark = pytest.mark.build
+
+HEADINGS = [
+    "Executive summary",
+    "The argument",
+    "Conditions and measures",
+    "Objections",
+    "Timeline",
+    "Source and method",
+]
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_pdf_has_title_version_draft_and_every_heading(built: Path) -> None:
+    text = pdf_text(built / "brief.pdf")
+    flat = " ".join(text.split())
+    assert "Integrating Russia into a Western security framework" in flat
+    assert re.search(r"Version 0\.1\.0-dev\+[0-9a-f]{8} · DRAFT", flat)
+    for heading in HEADINGS:
+        assert heading in text
+
+
+def test_pdf_is_a4_with_page_numbers(built: Path) -> None:
+    info = subprocess.run(
+        ["pdfinfo", str(built / "brief.pdf")], check=True, capture_output=True, text=True
+    ).stdout
+    assert "(A4)" in info
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    assert pages >= 2
+    # pdftotext drops typst's thin spaces around the slash of "1 / N".
+    numbers = re.findall(r"^\s*(\d+) ?/ ?(\d+)\s*$", pdf_text(built / "brief.pdf"), re.M)
+    assert numbers == [(str(i), str(pages)) for i in range(1, pages + 1)]
+
+
+def test_html_inlines_plotly_once_and_fetches_nothing(built: Path) -> None:
+    html = (built / "brief.html").read_text(encoding="utf-8")
+    assert html.count("plotly.js v") == 1 or html.count("* plotly.js") == 1
+    # plotly.js mentions its CDN as a default for geo maps (unused); nothing may *load* from it.
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", html)
+
+
+def test_html_opens_offline_and_draws_every_figure(built: Path, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    external: list[str] = []
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((built / "brief.html").as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+    title = page.title()
+    context.close()
+    assert external == []
+    assert errors == []
+    assert "Integrating Russia" in title
+
+
+def test_draft_version_carries_content_hash(project: Path) -> None:
+    seed = load_seed(project, SEED)
+    before = content_hash(project, seed)
+    reading = project / "seeds" / SEED / "reading.yaml"
+    reading.write_text(reading.read_text() + "\n# a comment changes the content\n")
+    assert content_hash(project, seed) != before
+    meta = brief_metadata(seed, "0.1.0-dev+abc", "draft", 0, "pandoc 3")
+    assert meta["subtitle"] == "Version 0.1.0-dev+abc · DRAFT"
+    assert meta["date"] == "1970-01-01"

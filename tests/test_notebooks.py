@@ -1,0 +1,109 @@
+"""Notebooks: stored clean, parameterized, executed with failures named by notebook and cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from briefkit.errors import NotebookFailed
+from briefkit.notebooks import NotebookJob, execute, execute_all, find_notebooks, strip_volatile
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = find_notebooks(REPO)
+
+
+def make_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook with a parameters cell followed by ``cells``."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    params.id = "params"
+    nb.cells = [params]
+    for i, src in enumerate(cells):
+        cell = nbformat.v4.new_code_cell(src)
+        cell.id = f"step-{i}"
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_project_has_the_three_notebooks() -> None:
+    assert [p.stem for p in NOTEBOOKS] == ["arguments", "conditions", "timeline"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {cell.id} has outputs"
+            assert cell.execution_count is None, f"{path.name} cell {cell.id} has a count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_seed_parameters(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for name in ("seed", "root", "build_dir"):
+        assert f"{name} = " in tagged[0].source
+
+
+def test_executed_copy_has_no_timestamps(tmp_path: Path) -> None:
+    src = make_notebook(tmp_path / "ok.ipynb", ["y = x + 1", "print(y)"])
+    out = execute(NotebookJob(src, tmp_path / "out" / "ok.ipynb", {"x": 41}), cwd=tmp_path)
+    text = out.read_text()
+    assert "42" in text
+    for key in ("start_time", "end_time", "duration", "iopub.execute_input", str(tmp_path)):
+        assert key not in text
+
+
+def test_failing_cell_names_notebook_cell_and_error_and_keeps_copy(tmp_path: Path) -> None:
+    src = make_notebook(
+        tmp_path / "bad.ipynb", ["y = 1", "raise ValueError('no claims in reading')"]
+    )
+    job = NotebookJob(src, tmp_path / "out" / "bad.ipynb", {})
+    with pytest.raises(NotebookFailed) as info:
+        execute(job, cwd=tmp_path)
+    err = info.value
+    assert err.cell == "step-1"
+    assert (err.ename, err.evalue) == ("ValueError", "no claims in reading")
+    assert err.kept == job.failed_copy
+    assert job.failed_copy.exists()
+    assert str(err) == (
+        f"notebook bad.ipynb, cell step-1: ValueError: no claims in reading "
+        f"(failed copy kept at {job.failed_copy})"
+    )
+    assert not job.output.exists()
+
+
+def test_execute_all_runs_every_job_and_reports_first_failure(tmp_path: Path) -> None:
+    good = make_notebook(tmp_path / "a.ipynb", ["open('a.txt', 'w').write('a')"])
+    bad = make_notebook(tmp_path / "b.ipynb", ["1/0"])
+    jobs = [
+        NotebookJob(bad, tmp_path / "out" / "b.ipynb", {}),
+        NotebookJob(good, tmp_path / "out" / "a.ipynb", {}),
+    ]
+    with pytest.raises(NotebookFailed, match=r"b\.ipynb, cell step-0: ZeroDivisionError"):
+        execute_all(jobs, cwd=tmp_path)
+    assert (tmp_path / "a.txt").read_text() == "a"
+
+
+def test_strip_volatile_removes_papermill_and_execution_times() -> None:
+    nb = {
+        "metadata": {"papermill": {"start_time": "t", "duration": 1.0, "parameters": {"a": 1}}},
+        "cells": [
+            {"metadata": {"execution": {"iopub.status.busy": "t"}, "papermill": {"end_time": "t"}}}
+        ],
+    }
+    assert strip_volatile(nb) == {
+        "metadata": {"papermill": {"parameters": {"a": 1}}},
+        "cells": [{"metadata": {"papermill": {}}}],
+    }
