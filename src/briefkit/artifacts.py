@@ -104,14 +104,25 @@ class Artifacts:
 
 # --- static and interactive exports of figures ---------------------------------------------
 
-_SVG_DEFS_ID = re.compile(r"defs-[0-9a-f]{6}")
-_SVG_CLIP_ID = re.compile(r"clip[0-9a-f]{6}")
+_SVG_DEFS_ID = re.compile(r"defs-([0-9a-f]{6})")
 
 
 def _pin_svg_ids(svg: str, name: str) -> str:
-    """Replace kaleido's random 6-hex ids with ones derived from the figure's name."""
-    svg = _SVG_DEFS_ID.sub(f"defs-{name}", svg)
-    return _SVG_CLIP_ID.sub(f"clip-{name}-", svg)
+    """Replace plotly's random 6-hex layout uid with one derived from the figure's name.
+
+    The uid names ``defs-``, ``topdefs-``, ``clip…`` and ``legend…`` ids; every occurrence goes.
+    """
+    match = _SVG_DEFS_ID.search(svg)
+    if match is None:
+        return svg
+    return svg.replace(match.group(1), f"-{name}-")
+
+
+def _pin_trace_uids(fig: Any, name: str) -> None:
+    """Give every trace a fixed uid: plotly otherwise draws a random one into the SVG classes."""
+    for index, trace in enumerate(fig.data):
+        if trace.uid is None:
+            trace.uid = f"{name}-{index}"
 
 
 def figure_specs(build_dir: Path) -> list[Path]:
@@ -163,6 +174,7 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     paths = []
     try:
         for name, fig in figures:
+            _pin_trace_uids(fig, name)
             width = fig.layout.width or 900
             height = fig.layout.height or 450
             svg = kaleido.calc_fig_sync(

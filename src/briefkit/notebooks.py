@@ -49,6 +49,8 @@ def strip_volatile(nb: dict[str, Any]) -> dict[str, Any]:
         pm.pop("environment_variables", None)
     for cell in nb.get("cells", []):
         cmeta = cell.get("metadata", {})
+        if "injected-parameters" in cmeta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
         cmeta.pop("execution", None)
         cpm = cmeta.get("papermill")
         if isinstance(cpm, dict):
