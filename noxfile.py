@@ -1,4 +1,4 @@
-"""Nox sessions: build (default), tests, notebooks, lint.
+"""Nox sessions: build (default), release, tests, notebooks, lint.
 
 Environments are reused between runs, and the project is reinstalled only when pyproject.toml
 changes (the install is editable, so code changes need no reinstall).
@@ -43,6 +43,13 @@ def build(session: nox.Session) -> None:
     """Build the draft brief(s) into _build/<seed>/ (pass briefkit build options after --)."""
     install(session)
     session.run("briefkit", "build", *session.posargs)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Bump the version (patch, minor or major after --), build, publish to dist/<seed>/."""
+    install(session)
+    session.run("briefkit", "release", *session.posargs)
 
 
 @nox.session

@@ -15,6 +15,8 @@ The brief uses this small subset of syntax, which both engines support:
   ::: {.bk-list name="key-judgements"}   a bullet list from texts/key-judgements.json
   []{.bk-text name="thesis"}             an inline text from texts/thesis.json
   []{.bk-meta key="version"}             a field of brief.json
+  ::: {.bk-list key="changes"}           a bullet list from a list field of brief.json
+  ::: {.bk-optional key="changes"}       kept only when brief.json has that field (releases)
 ]]
 
 local build = nil
@@ -137,7 +139,8 @@ local function make_figure(name)
       plotly_done = true
     end
     local div = read_file("figures/" .. name .. ".html")
-    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { role = "img", ["aria-label"] = spec.alt })) }
+    -- Attributes as a list of pairs: a Lua table's key order changes from run to run.
+    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { { "role", "img" }, { "aria-label", spec.alt } })) }
   else
     local img = pandoc.Image(text(spec.alt), media .. "/figures/" .. name .. ".svg", "", pandoc.Attr("", {}, { width = "100%" }))
     content = { pandoc.Plain({ img }) }
@@ -146,8 +149,21 @@ local function make_figure(name)
   return blocks
 end
 
-local function make_list(name)
-  local items = read_json("texts/" .. name .. ".json")
+local function present(v)
+  return v ~= nil and v ~= pandoc.json.null
+end
+
+local function make_list(el)
+  local key = el.attributes["key"]
+  local items
+  if key then
+    items = brief[key]
+    if type(items) ~= "table" then
+      fail("brief.json field " .. key .. " is not a list")
+    end
+  else
+    items = read_json("texts/" .. attr_name(el) .. ".json")
+  end
   local out = {}
   for i, item in ipairs(items) do
     out[i] = { pandoc.Plain(text(item)) }
@@ -195,7 +211,7 @@ local function expand_div(el)
   elseif el.classes:includes("bk-figure") then
     return make_figure(attr_name(el))
   elseif el.classes:includes("bk-list") then
-    return make_list(attr_name(el))
+    return make_list(el)
   end
 end
 
@@ -211,7 +227,15 @@ local function expand_span(el)
   end
 end
 
+-- Runs before the expansion pass, so that nothing inside a dropped block is looked up.
+local function drop_optional(el)
+  if el.classes:includes("bk-optional") and not present(brief[el.attributes["key"] or ""]) then
+    return {}
+  end
+end
+
 return {
   { Meta = set_meta },
+  { Div = drop_optional },
   { Div = expand_div, Span = expand_span },
 }

@@ -7,9 +7,11 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from briefkit import __version__, artifacts, command, notebooks
 from briefkit.errors import BriefkitError, InputError
@@ -32,6 +34,10 @@ class BuildOptions:
     engine: str = "auto"
     formats: tuple[str, ...] = ("html", "pdf")
     timeout: float = notebooks.DEFAULT_TIMEOUT
+    #: "draft" (stamped <version>-dev+<hash>) or "release" (stamped <version>; see release.py).
+    status: str = "draft"
+    #: Called with the build folder after notebooks and figures; returns extra brief.json fields.
+    before_render: Callable[[Path], Mapping[str, Any]] | None = None
 
 
 @dataclass
@@ -44,6 +50,8 @@ class BuildResult:
     engine_version: str
     outputs: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    content_hash: str = ""
+    timestamp: int = 0
 
 
 def build_dir(root: Path, seed: str) -> Path:
@@ -88,7 +96,7 @@ def source_date_epoch(root: Path) -> int:
 
 
 def brief_metadata(
-    seed: Seed, version: str, status: str, timestamp: int, engine: str
+    seed: Seed, version: str, status: str, timestamp: int, engine: str, content: str = ""
 ) -> dict[str, str]:
     """The fields of brief.json that the brief's title block and stamps show."""
     src = seed.source
@@ -106,7 +114,10 @@ def brief_metadata(
         "author": f"Analysis of an article by {src.author}",
         "version": version,
         "status": status,
-        "stamp": f"{label} v{version} · {date} · {engine}",
+        "stamp": f"{label} v{version} · {date} · {engine}"
+        + (f" · content sha256 {content[:12]}" if status == "release" and content else ""),
+        "content_hash": content,
+        "engine": engine,
         "source_line": f"{by}. {outlet}. Date: {when}.",
     }
 
@@ -148,7 +159,8 @@ def run_build(opts: BuildOptions) -> BuildResult:
     timings["check"] = time.perf_counter() - t0
 
     engine = get_engine(opts.engine)
-    version = f"{seed.version}-dev+{content_hash(root, seed)[:8]}"
+    digest = content_hash(root, seed)
+    version = seed.version if opts.status == "release" else f"{seed.version}-dev+{digest[:8]}"
     timestamp = source_date_epoch(root)
     build = build_dir(root, seed.slug)
 
@@ -161,7 +173,11 @@ def run_build(opts: BuildOptions) -> BuildResult:
     artifacts.write_plotly_js(build)
     timings["figures"] = time.perf_counter() - t
 
-    meta = brief_metadata(seed, version, "draft", timestamp, engine.version())
+    meta: dict[str, Any] = dict(
+        brief_metadata(seed, version, opts.status, timestamp, engine.version(), digest)
+    )
+    if opts.before_render is not None:
+        meta.update(opts.before_render(build))
     artifacts.write_json(build / "brief.json", meta)
 
     t = time.perf_counter()
@@ -169,4 +185,6 @@ def run_build(opts: BuildOptions) -> BuildResult:
     outputs = engine.render(job)
     timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return BuildResult(seed.slug, version, engine.name, engine.version(), outputs, timings)
+    return BuildResult(
+        seed.slug, version, engine.name, engine.version(), outputs, timings, digest, timestamp
+    )

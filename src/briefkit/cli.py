@@ -48,6 +48,18 @@ def parser() -> argparse.ArgumentParser:
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
     n.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+
+    r = sub.add_parser("release", help="bump, build and publish to dist/<seed>/v<version>/")
+    r.add_argument("part", choices=("patch", "minor", "major"), help="which part of X.Y.Z to bump")
+    r.add_argument("--seed", help="seed to release (default: the only seed)")
+    r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
+    r.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    r.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another build")
+
+    d = sub.add_parser("diff", help="print what changed between two releases")
+    d.add_argument("old", help="the older release, e.g. v1.0.0")
+    d.add_argument("new", help="the newer release, e.g. v1.1.0")
+    d.add_argument("--seed", help="seed (default: the only seed)")
     return p
 
 
@@ -85,6 +97,27 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_release(args: argparse.Namespace) -> int:
+    from briefkit.release import ReleaseOptions, default_seed, release
+
+    slug = default_seed(args.root, args.seed)
+    opts = ReleaseOptions(args.root, slug, args.part, args.engine, args.timeout, args.wait)
+    result = release(opts)
+    for line in result.changes:
+        logger.info("  %s", line)
+    logger.info("released %s v%s: %s", result.seed, result.version, result.path)
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from briefkit.release import default_seed, diff_releases
+
+    slug = default_seed(args.root, args.seed)
+    for line in diff_releases(args.root.resolve(), slug, args.old, args.new):
+        print(line)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
@@ -94,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         if args.command == "notebooks":
             return _cmd_notebooks(args)
+        if args.command == "release":
+            return _cmd_release(args)
+        if args.command == "diff":
+            return _cmd_diff(args)
         raise AssertionError(args.command)  # pragma: no cover - argparse enforces the choices
     except BriefkitError as exc:
         if args.debug:

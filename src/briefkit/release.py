@@ -1,0 +1,394 @@
+"""Versioned releases: bump, build, and publish immutably and atomically to dist/<seed>/v<version>/.
+
+A release is assembled in a staging folder inside ``dist/`` (same filesystem) and renamed into
+place only when complete; ``latest`` is a symlink replaced by renaming a temporary one. The whole
+release runs under ``dist/.lock`` (``filelock``: the kernel releases it when its holder dies).
+Any failure, Ctrl-C included, removes the staging folder and restores ``brief.yaml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from briefkit import __version__, diff
+from briefkit.artifacts import write_json
+from briefkit.build import BuildOptions, BuildResult, input_files, run_build
+from briefkit.errors import BuildLocked, InputError
+from briefkit.reading import Seed, list_seeds, load_seed
+
+logger = logging.getLogger("briefkit")
+
+PARTS = ("patch", "minor", "major")
+LOCK_NAME = ".lock"
+LATEST = "latest"
+DEFAULT_LOCK_WAIT = 5.0
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+_NO_CHANGE = "No change to the reading or the matrices."
+
+
+class ReleaseExists(InputError):
+    """The version to publish is already released; releases are never overwritten."""
+
+
+class ReleaseNotFound(InputError):
+    """A named release does not exist."""
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """Parse ``X.Y.Z`` (or ``vX.Y.Z``); raise InputError otherwise."""
+    match = _VERSION.match(text.strip())
+    if match is None:
+        raise InputError(f"{text!r} is not a version of the form X.Y.Z")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def bump(version: str, part: str) -> str:
+    """The version after ``version`` for a ``patch``, ``minor`` or ``major`` change."""
+    major, minor, patch = parse_version(version)
+    if part == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "major":
+        return f"{major + 1}.0.0"
+    raise InputError(f"unknown version part {part!r}: choose one of {', '.join(PARTS)}")
+
+
+def set_version(brief_yaml: Path, version: str) -> None:
+    """Write ``version`` into brief.yaml, keeping its comments and layout (ruamel round trip)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    data = yaml.load(brief_yaml.read_text(encoding="utf-8"))
+    data["version"] = version
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    brief_yaml.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def dist_dir(root: Path) -> Path:
+    """Where releases are published."""
+    return root / "dist"
+
+
+def release_dir(root: Path, slug: str, version: str) -> Path:
+    """The folder of one release: ``dist/<slug>/v<version>``."""
+    return dist_dir(root) / slug / f"v{'.'.join(map(str, parse_version(version)))}"
+
+
+def list_releases(root: Path, slug: str) -> list[str]:
+    """The released versions of ``slug``, oldest first."""
+    base = dist_dir(root) / slug
+    if not base.is_dir():
+        return []
+    found = [p.name[1:] for p in base.iterdir() if p.is_dir() and p.name.startswith("v")]
+    return sorted((v for v in found if _VERSION.match(v)), key=parse_version)
+
+
+def previous_release(root: Path, slug: str, version: str) -> str | None:
+    """The newest release of ``slug`` older than ``version``, if any."""
+    older = [v for v in list_releases(root, slug) if parse_version(v) < parse_version(version)]
+    return older[-1] if older else None
+
+
+@contextmanager
+def dist_lock(root: Path, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[Path]:
+    """Hold ``dist/.lock`` for a release; after ``wait`` seconds raise BuildLocked."""
+    from filelock import FileLock, Timeout
+
+    dist = dist_dir(root)
+    dist.mkdir(parents=True, exist_ok=True)
+    path = dist / LOCK_NAME
+    lock = FileLock(path, timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BuildLocked(f"another build is running (lock held: {path})") from None
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def installed_packages() -> dict[str, str]:
+    """Every installed distribution and its version, sorted by name."""
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)
+    return dict(sorted(found.items()))
+
+
+def manifest(
+    root: Path, seed: Seed, result: BuildResult, folder: Path, previous: str | None
+) -> dict[str, Any]:
+    """The manifest of a release: sha256 of every input and output, tools, engine, date."""
+    outputs = {
+        p.relative_to(folder).as_posix(): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+    inputs = {p.relative_to(root).as_posix(): sha256_file(p) for p in input_files(root, seed)}
+    return {
+        "brief": seed.slug,
+        "version": result.version,
+        "status": "release",
+        "previous": f"v{previous}" if previous else None,
+        "release_date": _date(result.timestamp),
+        "source_date_epoch": result.timestamp,
+        "content_hash": result.content_hash,
+        "engine": {"name": result.engine, "version": result.engine_version},
+        "tools": {
+            "briefkit": __version__,
+            "python": platform.python_version(),
+            "engine": result.engine_version,
+        },
+        "inputs": inputs,
+        "packages": installed_packages(),
+        "outputs": outputs,
+    }
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
+
+
+def citation(seed: Seed, version: str, date: str, title: str) -> str:
+    """A CITATION.cff (Citation File Format 1.2.0) for one release of the brief."""
+    from ruamel.yaml import YAML
+
+    src = seed.source
+    reference: dict[str, Any] = {
+        "type": "article",
+        "title": src.title.value or seed.slug,
+        "authors": [{"name": src.author}],
+    }
+    if src.outlet.value:
+        reference["journal"] = src.outlet.value
+    data = {
+        "cff-version": "1.2.0",
+        "message": "If you cite this brief, cite this version of it.",
+        "title": title,
+        "version": version,
+        "date-released": date,
+        "authors": [{"name": f"briefkit brief {seed.slug}"}],
+        "references": [reference],
+    }
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
+
+
+def changes_markdown(
+    title: str, version: str, date: str, previous: str | None, lines: list[str], older: str
+) -> str:
+    """CHANGES.md: this release's changes on top, then those of earlier releases."""
+    head = f"# Changes to {diff.markdown_escape(title)}\n\n## v{version} ({date})\n\n"
+    if previous is None:
+        body = "First release.\n"
+    else:
+        items = "".join(f"- {diff.markdown_escape(line)}\n" for line in lines)
+        body = f"Since v{previous}:\n\n{items}"
+    earlier = older.split("\n", 2)[2].lstrip("\n") if older.startswith("# ") else older
+    return head + body + (f"\n{earlier}" if earlier.strip() else "")
+
+
+def compute_changes(
+    root: Path, slug: str, previous: str | None, reading: Mapping[str, Any], data_dir: Path
+) -> list[str]:
+    """The changes of a new version (its reading and data folder) since release ``previous``."""
+    if previous is None:
+        return []
+    old = release_dir(root, slug, previous)
+    old_reading = json.loads((old / "reading.json").read_text(encoding="utf-8"))
+    found = diff.diff_readings(old_reading, reading)
+    found += diff.diff_matrices(diff.read_matrices(old / "data"), diff.read_matrices(data_dir))
+    return [str(c) for c in found] or [_NO_CHANGE]
+
+
+def diff_releases(root: Path, slug: str, old: str, new: str) -> list[str]:
+    """The changes between two published releases of ``slug``."""
+    folders = [release_dir(root, slug, v) for v in (old, new)]
+    for folder in folders:
+        if not (folder / "reading.json").is_file():
+            raise ReleaseNotFound(f"no release at {folder} (releases: {_known(root, slug)})")
+    reading = json.loads((folders[1] / "reading.json").read_text(encoding="utf-8"))
+    old_version = folders[0].name[1:]
+    return compute_changes(root, slug, old_version, reading, folders[1] / "data")
+
+
+def _known(root: Path, slug: str) -> str:
+    return ", ".join(f"v{v}" for v in list_releases(root, slug)) or "none"
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    """What to release, and how."""
+
+    root: Path
+    seed: str
+    part: str
+    engine: str = "auto"
+    timeout: float = 300.0
+    lock_wait: float = DEFAULT_LOCK_WAIT
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """A published release."""
+
+    seed: str
+    version: str
+    path: Path
+    previous: str | None
+    changes: tuple[str, ...]
+
+
+def default_seed(root: Path, seed: str | None) -> str:
+    """The seed named, else the project's only seed."""
+    if seed:
+        return seed
+    seeds = list_seeds(root)
+    if len(seeds) != 1:
+        raise InputError(f"{len(seeds)} seeds under {root / 'seeds'}: name one with --seed")
+    return seeds[0]
+
+
+def release(opts: ReleaseOptions) -> ReleaseResult:
+    """Bump the seed's version, build it as a release, and publish it under the dist lock."""
+    root = opts.root.resolve()
+    with dist_lock(root, opts.lock_wait):
+        seed = load_seed(root, opts.seed)
+        version = bump(seed.version, opts.part)
+        target = release_dir(root, seed.slug, version)
+        if target.exists() or target.is_symlink():
+            raise ReleaseExists(
+                f"release {target} already exists and is never overwritten: "
+                f"bump to a newer version (brief.yaml says {seed.version})"
+            )
+        previous = previous_release(root, seed.slug, version)
+        reading = seed.reading.model_dump(mode="json")
+        changes: list[str] = []
+
+        def before_render(build: Path) -> dict[str, Any]:
+            changes[:] = compute_changes(root, seed.slug, previous, reading, build / "data")
+            if previous is None:
+                return {}
+            return {"previous_version": f"v{previous}", "changes": list(changes)}
+
+        brief_yaml = seed.path / "brief.yaml"
+        original = brief_yaml.read_bytes()
+        try:
+            set_version(brief_yaml, version)
+            bumped = load_seed(root, seed.slug)
+            result = run_build(
+                BuildOptions(root, seed.slug, opts.engine, ("html", "pdf"), opts.timeout,
+                             status="release", before_render=before_render)
+            )  # fmt: skip
+            publish(root, bumped, result, target, previous, changes)
+        except BaseException:
+            brief_yaml.write_bytes(original)
+            raise
+    logger.info("released %s v%s to %s", seed.slug, version, target)
+    return ReleaseResult(seed.slug, version, target, previous, tuple(changes))
+
+
+def publish(
+    root: Path,
+    seed: Seed,
+    result: BuildResult,
+    target: Path,
+    previous: str | None,
+    changes: list[str],
+) -> Path:
+    """Assemble a release in dist/ staging, rename it to ``target``, then switch ``latest``."""
+    dist = dist_dir(root)
+    build = result.outputs["html"].parent
+    title = json.loads((build / "brief.json").read_text(encoding="utf-8"))["title"]
+    date = _date(result.timestamp)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dist))
+    parent = target.parent
+    created_parent = False
+    try:
+        stage_outputs(result, staging)
+        write_json(staging / "reading.json", seed.reading.model_dump(mode="json"))
+        older = ""
+        if previous is not None:
+            older_path = release_dir(root, seed.slug, previous) / "CHANGES.md"
+            older = older_path.read_text(encoding="utf-8") if older_path.is_file() else ""
+        text = changes_markdown(title, result.version, date, previous, changes, older)
+        (staging / "CHANGES.md").write_text(text, encoding="utf-8")
+        cff = citation(seed, result.version, date, title)
+        (staging / "CITATION.cff").write_text(cff, encoding="utf-8")
+        write_json(staging / "manifest.json", manifest(root, seed, result, staging, previous))
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod(0o444 if path.is_file() else 0o755)  # read-only: a release is immutable
+        created_parent = not parent.exists()
+        parent.mkdir(exist_ok=True)
+        if target.exists():  # os.rename would silently replace an empty folder
+            raise ReleaseExists(f"release {target} already exists and is never overwritten")
+        os.rename(staging, target)
+        try:
+            switch_latest(parent, target.name)
+        except BaseException:
+            os.rename(target, staging)  # undo: latest still names the previous release
+            raise
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created_parent:
+            shutil.rmtree(parent, ignore_errors=True)
+        raise
+    return target
+
+
+def stage_outputs(result: BuildResult, staging: Path) -> None:
+    """Copy the build's brief.html, brief.pdf and data files into the staging folder."""
+    for path in sorted(result.outputs.values()):
+        shutil.copyfile(path, staging / path.name)
+    data = result.outputs["html"].parent / "data"
+    if data.is_dir():
+        (staging / "data").mkdir()
+        for path in sorted(data.iterdir()):
+            if path.is_file():
+                shutil.copyfile(path, staging / "data" / path.name)
+
+
+def switch_latest(parent: Path, name: str) -> None:
+    """Point ``parent/latest`` at ``name`` atomically (a temporary symlink renamed over it)."""
+    tmp = parent / f".{LATEST}-{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(name, tmp)
+    try:
+        os.replace(tmp, parent / LATEST)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
