@@ -1,0 +1,346 @@
+"""Releases: versioned, immutable, atomic, locked, byte-identical, and explained by a diff."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from filelock import FileLock
+
+from briefkit import release as rel
+from briefkit.artifacts import write_json
+from briefkit.build import BuildOptions, BuildResult
+from briefkit.cli import main
+from briefkit.diff import Change, diff_readings, diff_table, markdown_escape
+from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked
+from briefkit.reading import load_seed
+
+from .conftest import SEED, copy_project
+
+
+def fake_build(opts: BuildOptions) -> BuildResult:
+    """A stand-in for run_build that writes small outputs the way the real one does."""
+    root = opts.root.resolve()
+    seed = load_seed(root, opts.seed)
+    build = root / "_build" / seed.slug
+    (build / "data").mkdir(parents=True, exist_ok=True)
+    conditions = [c.id for c in seed.reading.conditions]
+    rows = [",".join(["Measure", *conditions])] + [
+        ",".join([f"{m.id}: x", *("required" if c in m.requires else "" for c in conditions)])
+        for m in seed.reading.measures
+    ]
+    (build / "data" / "condition-matrix.csv").write_text("\n".join(rows) + "\n")
+    extra = dict(opts.before_render(build)) if opts.before_render else {}
+    write_json(build / "brief.json", {"title": "A brief", **extra})
+    html = build / "brief.html"
+    html.write_text(f"<html>{seed.version} {json.dumps(extra)}</html>\n")
+    pdf = build / "brief.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n" + seed.version.encode() + b"\n%%EOF\n")
+    outputs = {"html": html, "pdf": pdf}
+    return BuildResult(seed.slug, seed.version, "fake", "fake 1.0", outputs, {}, "0" * 64, 0)
+
+
+@pytest.fixture
+def faked(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project, with the render step of releases faked (for tests about publishing)."""
+    monkeypatch.setattr(rel, "run_build", fake_build)
+    return project
+
+
+def do_release(root: Path, part: str = "patch", wait: float = 1.0) -> rel.ReleaseResult:
+    return rel.release(rel.ReleaseOptions(root, SEED, part, engine="pandoc", lock_wait=wait))
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder``: file sha256, symlink target, or 'dir'."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        key = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            found[key] = "-> " + os.readlink(path)
+        elif path.is_dir():
+            found[key] = "dir"
+        else:
+            found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def edit_reading(root: Path) -> None:
+    """Reword claim C1 and drop condition K2 from measure M1."""
+    path = root / "seeds" / SEED / "reading.yaml"
+    text = path.read_text()
+    old = "text: Delaying dialogue with Russia raises the chance of another conflict."
+    assert old in text
+    text = text.replace(old, "text: Delaying dialogue with Russia invites another conflict.")
+    lines = text.splitlines(keepends=True)
+    m1 = next(i for i, line in enumerate(lines) if line.strip() == "- id: M1")
+    req = next(i for i in range(m1, len(lines)) if "requires: [K1, K2]" in lines[i])
+    lines[req] = lines[req].replace("[K1, K2]", "[K1]")
+    path.write_text("".join(lines))
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("part", "expected"), [("patch", "1.2.4"), ("minor", "1.3.0"), ("major", "2.0.0")]
+)
+def test_bump_follows_semver(part: str, expected: str) -> None:
+    assert rel.bump("1.2.3", part) == expected
+
+
+def test_set_version_keeps_comments(project: Path) -> None:
+    path = project / "seeds" / SEED / "brief.yaml"
+    before = path.read_text()
+    rel.set_version(path, "0.2.0")
+    assert path.read_text() == before.replace("version: 0.1.0", "version: 0.2.0")
+
+
+# --- publishing (render faked) ------------------------------------------------------------------
+
+
+def test_release_publishes_every_file_and_points_latest(faked: Path) -> None:
+    result = do_release(faked)
+    target = faked / "dist" / SEED / "v0.1.1"
+    assert result.path == target
+    names = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    assert names == {
+        "brief.html", "brief.pdf", "data/condition-matrix.csv", "reading.json",
+        "manifest.json", "CHANGES.md", "CITATION.cff",
+    }  # fmt: skip
+    assert os.readlink(faked / "dist" / SEED / "latest") == "v0.1.1"
+    manifest = json.loads((target / "manifest.json").read_text())
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((target / name).read_bytes()).hexdigest() == digest
+    assert set(manifest["outputs"]) == names - {"manifest.json"}
+    reading = (faked / "seeds" / SEED / "reading.yaml").read_bytes()
+    assert manifest["inputs"][f"seeds/{SEED}/reading.yaml"] == hashlib.sha256(reading).hexdigest()
+    assert {"notebooks/conditions.ipynb", "briefing/brief.qmd", "_quarto.yml"} <= set(
+        manifest["inputs"]
+    )
+    assert manifest["packages"]["pydantic"]
+    assert (manifest["version"], manifest["source_date_epoch"]) == ("0.1.1", 0)
+    assert "version: 0.1.1" in (faked / "seeds" / SEED / "brief.yaml").read_text()
+    assert "version: 0.1.1" in (target / "CITATION.cff").read_text()
+
+
+def test_release_refuses_to_overwrite_an_existing_version(faked: Path) -> None:
+    do_release(faked)
+    brief_yaml = faked / "seeds" / SEED / "brief.yaml"
+    rel.set_version(brief_yaml, "0.1.0")  # as if someone reset the version by hand
+    before = snapshot(faked / "dist")
+    target = faked / "dist" / SEED / "v0.1.1"
+    with pytest.raises(rel.ReleaseExists, match=f"release {target} already exists") as info:
+        do_release(faked)
+    assert info.value.exit_code == EXIT_INVALID_INPUT
+    assert snapshot(faked / "dist") == before
+    assert "version: 0.1.0" in brief_yaml.read_text()
+
+
+@pytest.mark.parametrize("error", [RuntimeError("injected"), KeyboardInterrupt()])
+@pytest.mark.parametrize("where", ["manifest", "switch_latest"])
+def test_failure_after_html_leaves_dist_and_latest_unchanged(
+    faked: Path, monkeypatch: pytest.MonkeyPatch, where: str, error: BaseException
+) -> None:
+    do_release(faked)
+    brief_yaml = faked / "seeds" / SEED / "brief.yaml"
+    version_text = brief_yaml.read_text()
+    before = snapshot(faked / "dist")
+    seen: list[str] = []
+
+    def fault(*args: Any, **kwargs: Any) -> Any:
+        staged = list((faked / "dist").glob(".staging-*/brief.html"))
+        published = list((faked / "dist").glob(f"{SEED}/v0.2.0/brief.html"))
+        seen.extend(p.as_posix() for p in staged + published)
+        raise error
+
+    monkeypatch.setattr(rel, where, fault)
+    with pytest.raises(type(error)):
+        do_release(faked, "minor")
+    assert seen, "the fault fired before the HTML was written"
+    assert snapshot(faked / "dist") == before
+    assert os.readlink(faked / "dist" / SEED / "latest") == "v0.1.1"
+    assert brief_yaml.read_text() == version_text
+
+
+def test_failure_of_a_first_release_leaves_no_brief_folder(
+    faked: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fault(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(rel, "switch_latest", fault)
+    with pytest.raises(RuntimeError):
+        do_release(faked)
+    assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock"]
+
+
+def test_concurrent_release_gets_clear_message(
+    faked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock_path = faked / "dist" / ".lock"
+    lock_path.parent.mkdir()
+    with FileLock(lock_path):
+        with pytest.raises(BuildLocked) as info:
+            do_release(faked, wait=0.1)
+        assert str(info.value) == f"another build is running (lock held: {lock_path})"
+        assert info.value.exit_code == EXIT_ENVIRONMENT
+        code = main(["--root", str(faked), "release", "patch", "--wait", "0.1"])
+    assert code == EXIT_ENVIRONMENT
+    assert "another build is running (lock held:" in capsys.readouterr().err
+    assert not (faked / "dist" / SEED).exists()
+
+
+def test_killed_lock_holder_does_not_block_the_next_release(faked: Path) -> None:
+    lock_path = faked / "dist" / ".lock"
+    lock_path.parent.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time, filelock; lock = filelock.FileLock(sys.argv[1]); lock.acquire(); "
+         "print('held', flush=True); time.sleep(60)", str(lock_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(BuildLocked):
+            do_release(faked, wait=0.1)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert do_release(faked).version == "0.1.1"
+
+
+def test_diff_command_prints_changes_between_releases(
+    faked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    do_release(faked)
+    edit_reading(faked)
+    result = do_release(faked, "minor")
+    assert result.previous == "0.1.1"
+    capsys.readouterr()
+    assert main(["--root", str(faked), "diff", "v0.1.1", "v0.2.0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == list(result.changes)
+    assert "claims: changed C1: text" in out[0]
+    assert "measures: changed M1: requires" in out
+    assert "condition-matrix: changed cell M1, K2: 'required' → ''" in out
+    changes_md = (faked / "dist" / SEED / "v0.2.0" / "CHANGES.md").read_text()
+    assert "## v0.2.0 (1970-01-01)\n\nSince v0.1.1:\n\n- claims: changed C1" in changes_md
+    assert "## v0.1.1 (1970-01-01)\n\nFirst release." in changes_md
+    missing = faked / "dist" / SEED / "v9.9.9"
+    assert main(["--root", str(faked), "diff", "v0.1.1", "v9.9.9"]) == EXIT_INVALID_INPUT
+    assert f"no release at {missing}" in capsys.readouterr().err
+
+
+# --- the diff ---------------------------------------------------------------------------------
+
+
+def test_diff_compares_items_by_id_and_any_new_list_generically() -> None:
+    old = {
+        "thesis": {"text": "T"},
+        "claims": [{"id": "C1", "text": "a"}, {"id": "C2", "text": "b"}],
+        "key_judgements": ["x"],
+    }
+    new = {
+        "thesis": {"text": "T"},
+        "claims": [{"id": "C1", "text": "a2"}, {"id": "C3", "text": "c", "supports": ["C1"]}],
+        "key_judgements": ["x", "y"],
+        "scenarios": [{"id": "S1", "text": "s"}],
+    }
+    assert diff_readings(old, new) == [
+        Change("added", "claims", "C3", "c"),
+        Change("removed", "claims", "C2", "b"),
+        Change("changed", "claims", "C1", "text “a” → “a2”"),
+        Change("added", "key_judgements", "", "y"),
+        Change("added", "scenarios", "", '[{"id": "S1", "text": "s"}]'),
+    ]
+    assert diff_readings(new, new) == []
+
+
+def test_diff_table_compares_cells_with_rows_keyed_by_id() -> None:
+    # The row label's wording is the reading's business (measures: changed M1: text).
+    old = [["Measure", "K1"], ["M1: old wording", "required"], ["M2: b", ""]]
+    new = [["Measure", "K1", "K2"], ["M1: new wording", ""], ["M3: c", "required", ""]]
+    assert [str(c) for c in diff_table("condition-matrix", old, new)] == [
+        "condition-matrix: added row M3",
+        "condition-matrix: removed row M2",
+        "condition-matrix: added column K2",
+        "condition-matrix: changed cell M1, K1: 'required' → ''",
+    ]
+
+
+def test_markdown_escape_keeps_data_from_acting_as_markup() -> None:
+    assert markdown_escape("<b>*x*</b> [l](javascript:1)") == (
+        "\\<b\\>\\*x\\*\\</b\\> \\[l\\](javascript:1)"
+    )
+
+
+# --- real builds --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def released_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two copies of the project, each with a real first release (v0.1.1, pandoc engine)."""
+    roots = []
+    for name in ("a", "b"):
+        root = copy_project(tmp_path_factory.mktemp(f"release-{name}") / "project")
+        do_release(root)
+        roots.append(root)
+    return roots[0], roots[1]
+
+
+@pytest.mark.build
+def test_two_builds_of_the_same_inputs_are_byte_identical(
+    released_twice: tuple[Path, Path],
+) -> None:
+    def outputs(root: Path) -> dict[str, str]:
+        found = snapshot(root / "dist" / SEED / "v0.1.1")
+        build = snapshot(root / "_build" / SEED)
+        # The kernels' own logs are diagnostics, not outputs.
+        found.update({f"_build/{k}": v for k, v in build.items() if not k.endswith(".log")})
+        return found
+
+    a, b = (outputs(root) for root in released_twice)
+    assert {"brief.html", "brief.pdf", "manifest.json", "_build/figures/timeline.svg"} <= set(a)
+    assert [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)] == []
+
+
+def pdf_text(path: Path) -> str:
+    proc = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True)
+    return " ".join(proc.stdout.split())
+
+
+@pytest.mark.build
+def test_reading_change_appears_in_changes_md_and_in_the_brief(
+    released_twice: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(released_twice[0], root, symlinks=True)
+    first = root / "dist" / SEED / "v0.1.1"
+    assert "What changed since" not in (first / "brief.html").read_text()
+    assert "Release v0.1.1" in pdf_text(first / "brief.pdf")
+    edit_reading(root)
+    result = do_release(root, "minor")
+    target = root / "dist" / SEED / "v0.2.0"
+    changes = (target / "CHANGES.md").read_text()
+    assert "- claims: changed C1: text “Delaying dialogue with Russia raises" in changes
+    assert "- condition-matrix: changed cell M1, K2: 'required' → '-'" in changes
+    assert result.changes[0].startswith("claims: changed C1")
+    pdf = pdf_text(target / "brief.pdf")
+    assert "What changed since v0.1.1" in pdf
+    assert "Delaying dialogue with Russia invites another conflict." in pdf
+    assert "Release v0.2.0 · 1970-01-01 · pandoc" in pdf
+    html = (target / "brief.html").read_text()
+    assert "What changed since v0.1.1" in html
+    assert "measures: changed M1: requires" in html
