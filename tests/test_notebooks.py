@@ -107,3 +107,8 @@ def test_strip_volatile_removes_papermill_and_execution_times() -> None:
         "metadata": {"papermill": {"parameters": {"a": 1}}},
         "cells": [{"metadata": {"papermill": {}}}],
     }
+
+
+def test_strip_volatile_pins_papermills_injected_cell_id() -> None:
+    nb = {"cells": [{"id": "3fa2b1c0", "metadata": {"tags": ["injected-parameters"]}}]}
+    assert strip_volatile(nb)["cells"][0]["id"] == "injected-parameters"
