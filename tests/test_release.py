@@ -20,7 +20,7 @@ from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult
 from briefkit.cli import main
 from briefkit.diff import Change, diff_readings, diff_table, markdown_escape
-from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked
+from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked, InputError
 from briefkit.reading import load_seed
 
 from .conftest import SEED, copy_project
@@ -143,6 +143,14 @@ def test_release_refuses_to_overwrite_an_existing_version(faked: Path) -> None:
     assert info.value.exit_code == EXIT_INVALID_INPUT
     assert snapshot(faked / "dist") == before
     assert "version: 0.1.0" in brief_yaml.read_text()
+
+
+def test_release_refuses_a_version_older_than_the_newest(faked: Path) -> None:
+    do_release(faked, "minor")
+    rel.set_version(faked / "seeds" / SEED / "brief.yaml", "0.1.0")
+    with pytest.raises(InputError, match=r"v0\.1\.1, older than the newest release v0\.2\.0"):
+        do_release(faked)
+    assert os.readlink(faked / "dist" / SEED / "latest") == "v0.2.0"
 
 
 @pytest.mark.parametrize("error", [RuntimeError("injected"), KeyboardInterrupt()])

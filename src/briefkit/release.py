@@ -80,7 +80,9 @@ def set_version(brief_yaml: Path, version: str) -> None:
     data["version"] = version
     buf = io.StringIO()
     yaml.dump(data, buf)
-    brief_yaml.write_text(buf.getvalue(), encoding="utf-8")
+    tmp = brief_yaml.with_name(brief_yaml.name + ".tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    tmp.replace(brief_yaml)
 
 
 def dist_dir(root: Path) -> Path:
@@ -229,6 +231,8 @@ def compute_changes(
     if previous is None:
         return []
     old = release_dir(root, slug, previous)
+    if not (old / "reading.json").is_file():
+        raise ReleaseNotFound(f"release {old} has no reading.json to compare with")
     old_reading = json.loads((old / "reading.json").read_text(encoding="utf-8"))
     found = diff.diff_readings(old_reading, reading)
     found += diff.diff_matrices(diff.read_matrices(old / "data"), diff.read_matrices(data_dir))
@@ -294,6 +298,12 @@ def release(opts: ReleaseOptions) -> ReleaseResult:
             raise ReleaseExists(
                 f"release {target} already exists and is never overwritten: "
                 f"bump to a newer version (brief.yaml says {seed.version})"
+            )
+        newest = list_releases(root, seed.slug)[-1:]
+        if newest and parse_version(newest[0]) > parse_version(version):
+            raise InputError(
+                f"{seed.path / 'brief.yaml'}: version {seed.version} would release v{version}, "
+                f"older than the newest release v{newest[0]}: set version: {newest[0]} first"
             )
         previous = previous_release(root, seed.slug, version)
         reading = seed.reading.model_dump(mode="json")
