@@ -191,6 +191,14 @@ def test_failure_of_a_first_release_leaves_no_brief_folder(
     assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock"]
 
 
+def test_release_removes_what_a_killed_release_left(faked: Path) -> None:
+    stale = faked / "dist" / ".staging-dead" / "data"
+    stale.mkdir(parents=True)
+    (stale / "x.csv").write_text("x\n")
+    do_release(faked)
+    assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock", SEED]
+
+
 def test_concurrent_release_gets_clear_message(
     faked: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -291,6 +291,7 @@ def release(opts: ReleaseOptions) -> ReleaseResult:
     """Bump the seed's version, build it as a release, and publish it under the dist lock."""
     root = opts.root.resolve()
     with dist_lock(root, opts.lock_wait):
+        remove_stale_staging(root)
         seed = load_seed(root, opts.seed)
         version = bump(seed.version, opts.part)
         target = release_dir(root, seed.slug, version)
@@ -330,6 +331,16 @@ def release(opts: ReleaseOptions) -> ReleaseResult:
             raise
     logger.info("released %s v%s to %s", seed.slug, version, target)
     return ReleaseResult(seed.slug, version, target, previous, tuple(changes))
+
+
+def remove_stale_staging(root: Path) -> None:
+    """Remove what a killed release left (staging folders, temporary links); lock held."""
+    dist = dist_dir(root)
+    for stale in sorted(dist.glob(".staging-*")):
+        logger.info("removing %s, left by an interrupted release", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+    for link in sorted(dist.glob(f"*/.{LATEST}-*.tmp")):
+        link.unlink(missing_ok=True)
 
 
 def publish(
