@@ -145,6 +145,18 @@ def test_release_refuses_to_overwrite_an_existing_version(faked: Path) -> None:
     assert "version: 0.1.0" in brief_yaml.read_text()
 
 
+def test_draft_shows_changes_since_the_newest_release(faked: Path) -> None:
+    seed = load_seed(faked, SEED)
+    build = faked / "_build" / SEED
+    assert rel.draft_changes(faked, seed)(build) == {}
+    do_release(faked)
+    edit_reading(faked)
+    fake_build(BuildOptions(faked, SEED))  # the draft's matrix
+    meta = rel.draft_changes(faked, load_seed(faked, SEED))(build)
+    assert meta["previous_version"] == "v0.1.1"
+    assert "measures: changed M1: requires" in meta["changes"]
+
+
 def test_release_refuses_a_version_older_than_the_newest(faked: Path) -> None:
     do_release(faked, "minor")
     rel.set_version(faked / "seeds" / SEED / "brief.yaml", "0.1.0")
@@ -357,6 +369,8 @@ def test_reading_change_appears_in_changes_md_and_in_the_brief(
     assert "What changed since v0.1.1" in pdf
     assert "Delaying dialogue with Russia invites another conflict." in pdf
     assert "Release v0.2.0 · 1970-01-01 · pandoc" in pdf
+    content_hash = json.loads((target / "manifest.json").read_text())["content_hash"]
+    assert f"content sha256 {content_hash[:12]}" in pdf
     html = (target / "brief.html").read_text()
     assert "What changed since v0.1.1" in html
     assert "measures: changed M1: requires" in html

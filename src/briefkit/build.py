@@ -114,9 +114,9 @@ def brief_metadata(
         "author": f"Analysis of an article by {src.author}",
         "version": version,
         "status": status,
-        "stamp": f"{label} v{version} · {date} · {engine}"
-        + (f" · content sha256 {content[:12]}" if status == "release" and content else ""),
+        "stamp": f"{label} v{version} · {date} · {engine}",
         "content_hash": content,
+        "content_line": f"content sha256 {content[:12]}" if content else "",
         "engine": engine,
         "source_line": f"{by}. {outlet}. Date: {when}.",
     }
@@ -176,8 +176,13 @@ def run_build(opts: BuildOptions) -> BuildResult:
     meta: dict[str, Any] = dict(
         brief_metadata(seed, version, opts.status, timestamp, engine.version(), digest)
     )
-    if opts.before_render is not None:
-        meta.update(opts.before_render(build))
+    before_render = opts.before_render
+    if before_render is None and opts.status == "draft":
+        from briefkit.release import draft_changes  # release builds on this module
+
+        before_render = draft_changes(root, seed)
+    if before_render is not None:
+        meta.update(before_render(build))
     artifacts.write_json(build / "brief.json", meta)
 
     t = time.perf_counter()

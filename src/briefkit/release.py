@@ -17,7 +17,7 @@ import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -237,6 +237,20 @@ def compute_changes(
     found = diff.diff_readings(old_reading, reading)
     found += diff.diff_matrices(diff.read_matrices(old / "data"), diff.read_matrices(data_dir))
     return [str(c) for c in found] or [_NO_CHANGE]
+
+
+def draft_changes(root: Path, seed: Seed) -> Callable[[Path], dict[str, Any]]:
+    """A before_render hook for drafts: what changed since the newest release, if any."""
+    releases = list_releases(root, seed.slug)
+    reading = seed.reading.model_dump(mode="json")
+
+    def before_render(build: Path) -> dict[str, Any]:
+        if not releases:
+            return {}
+        changes = compute_changes(root, seed.slug, releases[-1], reading, build / "data")
+        return {"previous_version": f"v{releases[-1]}", "changes": changes}
+
+    return before_render
 
 
 def diff_releases(root: Path, slug: str, old: str, new: str) -> list[str]:
