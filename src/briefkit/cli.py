@@ -102,10 +102,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
     slug = default_seed(args.root, args.seed)
     opts = ReleaseOptions(args.root, slug, args.part, args.engine, args.timeout, args.wait)
-    result = release(opts)
-    for line in result.changes:
-        logger.info("  %s", line)
-    logger.info("released %s v%s: %s", result.seed, result.version, result.path)
+    release(opts)
     return 0
 
 

@@ -343,6 +343,8 @@ def release(opts: ReleaseOptions) -> ReleaseResult:
         except BaseException:
             brief_yaml.write_bytes(original)
             raise
+    for line in changes:
+        logger.info("  %s", line)
     logger.info("released %s v%s to %s", seed.slug, version, target)
     return ReleaseResult(seed.slug, version, target, previous, tuple(changes))
 
