@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from briefkit.reading import anchor
+from briefkit.reading import Anchor, anchor
 
 STATUS_LABELS = {"stated": "Stated", "implied": "Implied", "inferred": "Analyst's inference"}
 STATUS_MEANING = {
@@ -80,11 +80,14 @@ class QuoteLocation:
         return f"\u00b6{self.paragraph}, chars {self.start}\u2013{self.end}"
 
 
-def locate(article: str, quote: str) -> QuoteLocation | None:
-    """Locate ``quote`` in ``article`` (paragraphs are the article's non-empty lines)."""
-    found = anchor(article, quote)
-    if found is None:
-        return None
-    before = article[: found.start]
+def location(article: str, span: Anchor) -> QuoteLocation:
+    """The paragraph (the article's non-empty lines, from 1) and span of an anchored quote."""
+    before = article[: span.start]
     paragraph = sum(1 for line in before.split("\n")[:-1] if line.strip()) + 1
-    return QuoteLocation(paragraph, found.start, found.end)
+    return QuoteLocation(paragraph, span.start, span.end)
+
+
+def locate(article: str, quote: str) -> QuoteLocation | None:
+    """Locate ``quote`` in ``article``, or None if it is not there."""
+    found = anchor(article, quote)
+    return None if found is None else location(article, found)
