@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,15 +15,6 @@ from .conftest import SEED
 
 pytestmark = pytest.mark.build
 
-HEADINGS = [
-    "Executive summary",
-    "The argument",
-    "Conditions and measures",
-    "Objections",
-    "Timeline",
-    "Source and method",
-]
-
 
 def pdf_text(path: Path) -> str:
     return subprocess.run(
@@ -32,13 +22,11 @@ def pdf_text(path: Path) -> str:
     ).stdout
 
 
-def test_pdf_has_title_version_draft_and_every_heading(built: Path) -> None:
+def test_pdf_has_title_version_and_draft_status(built: Path) -> None:
     text = pdf_text(built / "brief.pdf")
     flat = " ".join(text.split())
     assert "Integrating Russia into a Western security framework" in flat
     assert re.search(r"Version 0\.1\.0-dev\+[0-9a-f]{8} · DRAFT", flat)
-    for heading in HEADINGS:
-        assert heading in text
 
 
 def test_pdf_is_a4_with_page_numbers(built: Path) -> None:
@@ -58,32 +46,6 @@ def test_html_inlines_plotly_once_and_fetches_nothing(built: Path) -> None:
     assert html.count("plotly.js v") == 1 or html.count("* plotly.js") == 1
     # plotly.js mentions its CDN as a default for geo maps (unused); nothing may *load* from it.
     assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", html)
-
-
-def test_html_opens_offline_and_draws_every_figure(built: Path, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
-    external: list[str] = []
-
-    def guard(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            external.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto((built / "brief.html").as_uri())
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
-    title = page.title()
-    context.close()
-    assert external == []
-    assert errors == []
-    assert "Integrating Russia" in title
 
 
 def test_draft_version_carries_content_hash(project: Path) -> None:

@@ -35,7 +35,13 @@ def make_notebook(path: Path, cells: list[str]) -> Path:
 
 
 def test_project_has_the_three_notebooks() -> None:
-    assert [p.stem for p in NOTEBOOKS] == ["arguments", "conditions", "timeline"]
+    assert [p.stem for p in NOTEBOOKS] == [
+        "actors",
+        "arguments",
+        "conditions",
+        "fidelity",
+        "timeline",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

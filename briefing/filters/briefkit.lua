@@ -13,6 +13,9 @@ The brief uses this small subset of syntax, which both engines support:
   ::: {.bk-table name="claims"}          a table from tables/claims.json (+ a CSV download link in HTML)
   ::: {.bk-figure name="timeline"}       a figure: plotly in HTML, SVG in PDF
   ::: {.bk-list name="key-judgements"}   a bullet list from texts/key-judgements.json
+  ::: {.bk-tables prefix="matrix-"}      every table whose name starts with the prefix, by name
+  ::: {.bk-downloads}                    links to the build's data files (downloads.json)
+  ::: {.bk-toc}                          the PDF's table of contents (HTML puts its own at the top)
   []{.bk-text name="thesis"}             an inline text from texts/thesis.json
   []{.bk-meta key="version"}             a field of brief.json
   ::: {.bk-list key="changes"}           a bullet list from a list field of brief.json
@@ -50,6 +53,9 @@ end
 local function text(value)
   if value == nil or value == pandoc.json.null then
     return pandoc.Inlines({})
+  end
+  if type(value) == "number" and value == math.floor(value) then
+    value = string.format("%d", value)
   end
   -- A plain string becomes Str/Space nodes: no markdown is parsed.
   return pandoc.Inlines(tostring(value))
@@ -107,7 +113,8 @@ local function make_table(name)
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
     headers[i] = { pandoc.Plain(text(col.label)) }
-    aligns[i] = pandoc.AlignDefault
+    -- Explicitly left: typst centres "auto" cells inside pandoc's centred table figure.
+    aligns[i] = pandoc.AlignLeft
   end
   local rows = {}
   for r, row in ipairs(spec.rows) do
@@ -174,6 +181,43 @@ local function make_list(el)
   return { pandoc.BulletList(out) }
 end
 
+local function make_tables(prefix)
+  local names = {}
+  for _, file in ipairs(pandoc.system.list_directory(build .. "/tables")) do
+    local name = file:match("^(.*)%.json$")
+    if name and name:sub(1, #prefix) == prefix then
+      table.insert(names, name)
+    end
+  end
+  table.sort(names)
+  local blocks = {}
+  for _, name in ipairs(names) do
+    for _, block in ipairs(make_table(name)) do
+      table.insert(blocks, block)
+    end
+  end
+  return blocks
+end
+
+local function make_downloads()
+  local files = read_json("downloads.json")
+  local items = {}
+  for i, file in ipairs(files) do
+    local inlines
+    if is_html() then
+      local attr = pandoc.Attr("", { "bk-download" }, { download = "" })
+      inlines = pandoc.Inlines({ pandoc.Link(text(file.path), file.path, "", attr) })
+    else
+      inlines = pandoc.Inlines({ pandoc.Code(file.path) })
+    end
+    inlines:insert(pandoc.Str(":"))
+    inlines:insert(pandoc.Space())
+    inlines:extend(text(file.description))
+    items[i] = { pandoc.Plain(inlines) }
+  end
+  return { pandoc.BulletList(items) }
+end
+
 local function set_meta(meta)
   build = meta_string(meta["briefkit-build"])
   if not build then
@@ -187,22 +231,22 @@ local function set_meta(meta)
   if brief.author then
     meta.author = { text(brief.author) }
   end
-  if not is_html() then
-    -- Running header: title left, version and status right; from page 2 on.
-    local header = "#set page(header: context { if counter(page).get().first() > 1 { "
-      .. "set text(size: 8pt, fill: luma(90)); "
-      .. typst_string(brief.short_title or brief.title)
-      .. "; h(1fr); "
-      .. typst_string(brief.stamp)
-      .. " } })"
-    local includes = meta["header-includes"] or pandoc.List({})
-    if includes.t == "MetaBlocks" or includes.t == "MetaInlines" then
-      includes = pandoc.List({ includes })
-    end
-    includes:insert(pandoc.MetaBlocks({ pandoc.RawBlock("typst", header) }))
-    meta["header-includes"] = includes
-  end
   return meta
+end
+
+local function add_stamp(doc)
+  if is_html() then
+    return nil
+  end
+  -- The running header (briefing/brief-typst.typ) reads title and stamp from this labelled
+  -- metadata; seed text enters typst only as escaped string literals.
+  local stamp = "#metadata((title: "
+    .. typst_string(brief.short_title or brief.title)
+    .. ", stamp: "
+    .. typst_string(brief.stamp)
+    .. ")) <bk-stamp>"
+  doc.blocks:insert(1, pandoc.RawBlock("typst", stamp))
+  return doc
 end
 
 local function expand_div(el)
@@ -212,6 +256,15 @@ local function expand_div(el)
     return make_figure(attr_name(el))
   elseif el.classes:includes("bk-list") then
     return make_list(el)
+  elseif el.classes:includes("bk-tables") then
+    return make_tables(el.attributes["prefix"] or fail("bk-tables needs a prefix attribute"))
+  elseif el.classes:includes("bk-downloads") then
+    return make_downloads()
+  elseif el.classes:includes("bk-toc") then
+    if is_html() then
+      return {}
+    end
+    return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
   end
 end
 
@@ -238,4 +291,5 @@ return {
   { Meta = set_meta },
   { Div = drop_optional },
   { Div = expand_div, Span = expand_span },
+  { Pandoc = add_stamp },
 }

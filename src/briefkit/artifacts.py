@@ -102,6 +102,24 @@ class Artifacts:
         return path
 
 
+def write_downloads(build_dir: Path) -> Path:
+    """List the build's data files, with what each holds, for the brief's data appendix."""
+    files = []
+    for path in sorted((build_dir / "data").glob("*")):
+        if not path.is_file():
+            continue
+        table = build_dir / "tables" / f"{path.stem}.json"
+        if path.suffix == ".csv" and table.exists():
+            caption = json.loads(table.read_text(encoding="utf-8"))["caption"]
+            description = f"the data of the table \u201c{caption.split('. ')[0].rstrip('.')}\u201d"
+        else:
+            description = f"{path.suffix.lstrip('.').upper()} data"
+        files.append({"path": path.relative_to(build_dir).as_posix(), "description": description})
+    out = build_dir / "downloads.json"
+    write_json(out, files)
+    return out
+
+
 # --- static and interactive exports of figures ---------------------------------------------
 
 _SVG_DEFS_ID = re.compile(r"defs-([0-9a-f]{6})")
@@ -144,7 +162,7 @@ def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
         div = fig.to_html(
             full_html=False,
             include_plotlyjs=False,
-            div_id=f"fig-{name}",
+            div_id=f"plot-{name}",  # "fig-<name>" is the <figure> element's id
             config={"displaylogo": False, "responsive": True},
         )
         html_path = spec_path.with_suffix(".html")

@@ -171,6 +171,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
     t = time.perf_counter()
     artifacts.export_figures(build, static="pdf" in opts.formats)
     artifacts.write_plotly_js(build)
+    artifacts.write_downloads(build)
     timings["figures"] = time.perf_counter() - t
 
     meta: dict[str, Any] = dict(

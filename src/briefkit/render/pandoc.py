@@ -17,6 +17,7 @@ logger = logging.getLogger("briefkit")
 
 FILTER = Path("briefing/filters/briefkit.lua")
 CSS = Path("briefing/brief.css")
+TYPST_STYLE = Path("briefing/brief-typst.typ")
 
 
 def pandoc_binary() -> Path:
@@ -44,7 +45,6 @@ def pandoc_args(job: RenderJob, fmt: str, output: Path) -> list[str]:
         f"briefkit-build={job.build_dir.resolve()}",
         "--metadata",
         "briefkit-media=.",
-        "--toc",
         # pandoc only warns about a missing resource and exits 0; make every warning fatal.
         "--fail-if-warnings",
         "--output",
@@ -56,7 +56,10 @@ def pandoc_args(job: RenderJob, fmt: str, output: Path) -> list[str]:
             "--to",
             "html5",
             "--embed-resources",
+            "--toc",
             "--toc-depth=2",
+            # The title is the page's one <h1>; the brief's sections become <h2>.
+            "--shift-heading-level-by=1",
             "--css",
             os.fspath(CSS),
         ]
@@ -65,7 +68,8 @@ def pandoc_args(job: RenderJob, fmt: str, output: Path) -> list[str]:
             *common,
             "--to",
             "typst",
-            "--toc-depth=1",
+            "--include-in-header",
+            os.fspath(TYPST_STYLE),
             "--variable",
             "papersize=a4",
             "--variable",

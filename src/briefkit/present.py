@@ -1,0 +1,93 @@
+"""Presentation helpers the notebooks share: labels, date spans, quote locations.
+
+They turn the reading into plain values (strings, numbers, dates); markup is never made here.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from briefkit.reading import Anchor, anchor
+
+STATUS_LABELS = {"stated": "Stated", "implied": "Implied", "inferred": "Analyst's inference"}
+STATUS_MEANING = {
+    "stated": "The article says this in so many words.",
+    "implied": "The article does not say this outright, but its words commit it to this.",
+    "inferred": "The analyst's reading: plausible, but not in the article's words.",
+}
+REVERSIBLE_LABELS = {True: "Yes (snap-back)", False: "No", None: "Not stated"}
+
+
+def status_label(status: str) -> str:
+    """A reader's label for stated / implied / inferred."""
+    return STATUS_LABELS[status]
+
+
+def reversible_label(value: bool | None) -> str:
+    """A reader's label for a measure's reversibility."""
+    return REVERSIBLE_LABELS[value]
+
+
+def join_ids(ids: Iterable[str]) -> str:
+    """Ids as a comma-separated list, or an em dash when there are none."""
+    items = list(ids)
+    return ", ".join(items) if items else "\u2014"
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """The interval a dated event could fall in, given its precision."""
+
+    start: date
+    end: date
+    label: str
+
+
+def date_span(text: str, precision: str) -> DateSpan:
+    """The honest interval of ``text`` (YYYY, YYYY-MM or YYYY-MM-DD) at ``precision``."""
+    parts = [int(p) for p in text.split("-")]
+    year = parts[0]
+    month = parts[1] if len(parts) > 1 else None
+    day = parts[2] if len(parts) > 2 else None
+    if precision == "day" and day is not None and month is not None:
+        d = date(year, month, day)
+        return DateSpan(d, d, d.strftime("%-d %B %Y"))
+    if precision in ("day", "month") and month is not None:
+        last = calendar.monthrange(year, month)[1]
+        return DateSpan(
+            date(year, month, 1), date(year, month, last), date(year, month, 1).strftime("%B %Y")
+        )
+    if precision == "approximate":
+        centre = date(year, month or 7, day or 1)
+        return DateSpan(
+            centre - timedelta(days=365), centre + timedelta(days=365), f"around {text}"
+        )
+    return DateSpan(date(year, 1, 1), date(year, 12, 31), str(year))
+
+
+@dataclass(frozen=True)
+class QuoteLocation:
+    """Where a quote sits in the article: its paragraph and character span."""
+
+    paragraph: int
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return f"\u00b6{self.paragraph}, chars {self.start}\u2013{self.end}"
+
+
+def location(article: str, span: Anchor) -> QuoteLocation:
+    """The paragraph (the article's non-empty lines, from 1) and span of an anchored quote."""
+    before = article[: span.start]
+    paragraph = sum(1 for line in before.split("\n")[:-1] if line.strip()) + 1
+    return QuoteLocation(paragraph, span.start, span.end)
+
+
+def locate(article: str, quote: str) -> QuoteLocation | None:
+    """Locate ``quote`` in ``article``, or None if it is not there."""
+    found = anchor(article, quote)
+    return None if found is None else location(article, found)
