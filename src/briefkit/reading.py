@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import os
 import re
-import shutil
 import typing
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -27,7 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
 
-from briefkit.errors import InputError, InvalidInput, Problem, SeedNotFound
+from briefkit.errors import InvalidInput, Problem, SeedNotFound
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
@@ -298,19 +296,18 @@ def _line_of(data: Any, loc: Loc) -> int | None:
 def _check_tags(node: Any, path: Path, loc: Loc, problems: list[Problem], data: Any) -> Any:
     """Return ``node`` as plain Python; any non-standard YAML tag becomes a Problem."""
     if isinstance(node, TaggedScalar):
-        tag = str(node.tag.value)
-        if tag == "tag:yaml.org,2002:str":
+        if str(node.tag.value) == "tag:yaml.org,2002:str":
             return str(node.value)
-        problems.append(Problem(path, _line_of(data, loc), _field(loc),
-                                f"YAML tag {_short_tag(tag)} is not allowed (plain data only)"))  # fmt: skip
+        problems.append(_tag_problem(path, data, loc, str(node.tag.value)))
         return None
     tag = getattr(getattr(node, "tag", None), "value", None)
     if tag is not None and isinstance(node, CommentedMap | CommentedSeq):
-        problems.append(Problem(path, _line_of(data, loc), _field(loc),
-                                f"YAML tag {_short_tag(str(tag))} is not allowed (plain data only)"))  # fmt: skip
+        problems.append(_tag_problem(path, data, loc, str(tag)))
         return None
     if isinstance(node, dict):
-        return {str(k): _check_tags(v, path, (*loc, str(k)), problems, data) for k, v in node.items()}
+        return {
+            str(k): _check_tags(v, path, (*loc, str(k)), problems, data) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_check_tags(v, path, (*loc, i), problems, data) for i, v in enumerate(node)]
     if isinstance(node, bool):
@@ -324,8 +321,11 @@ def _check_tags(node: Any, path: Path, loc: Loc, problems: list[Problem], data: 
     return node
 
 
-def _short_tag(tag: str) -> str:
-    return tag.replace("tag:yaml.org,2002:", "!!")
+def _tag_problem(path: Path, data: Any, loc: Loc, tag: str) -> Problem:
+    # ruamel's round-trip loader never runs code for a tag, but a tagged node is not plain data.
+    short = tag.replace("tag:yaml.org,2002:", "!!")
+    message = f"YAML tag {short} is not allowed (plain data only)"
+    return Problem(path, _line_of(data, loc), _field(loc), message)
 
 
 def _field(loc: Loc) -> str:
@@ -363,8 +363,14 @@ def load_yaml_file(path: Path) -> YamlFile:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        if "duplicate key" in message:
-            message = f"{message} (a key may appear once in a mapping)"
+        duplicate = re.match(r'found duplicate key "(.*?)" with value', message)
+        if duplicate and exc.problem_mark is not None:
+            key = duplicate.group(1)
+            first = _first_key_line(text.splitlines(), key, exc.problem_mark.line,
+                                    exc.problem_mark.column)  # fmt: skip
+            at = f" (first at line {first})" if first else ""
+            message = f"duplicate key{at}: a key may appear only once in a mapping"
+            raise InvalidInput([Problem(path, line, key, message)]) from None
         raise InvalidInput([Problem(path, line, "", message)]) from None
     except ValueError as exc:  # pragma: no cover - the parser marks its errors; defensive
         raise InvalidInput([Problem(path, None, "", f"invalid YAML: {exc}")]) from None
@@ -373,6 +379,21 @@ def load_yaml_file(path: Path) -> YamlFile:
     if problems:
         raise InvalidInput(problems)
     return YamlFile(path, text.splitlines(), tree, plain)
+
+
+def _first_key_line(lines: list[str], key: str, line: int, column: int) -> int | None:
+    """The 1-based line where ``key`` first appears at ``column`` above ``line`` (same mapping)."""
+    pattern = re.compile(rf"^(?:[ -]*){re.escape(key)}\s*:")
+    for number in range(line - 1, -1, -1):
+        text = lines[number]
+        indent = len(text) - len(text.lstrip(" -"))
+        if text.strip() and not text.lstrip().startswith("#") and indent < column:
+            return None  # left the mapping
+        if indent == column and pattern.match(text):
+            return number + 1
+        if indent == column and text.lstrip().startswith("-"):
+            return None  # the first key of this list item's mapping
+    return None
 
 
 def load_yaml(path: Path) -> Any:
@@ -790,7 +811,10 @@ def load_seed(root: Path, slug: str) -> Seed:
 
     if problems:
         raise InvalidInput(problems)
-    assert article is not None and source is not None and reading is not None and meta
+    assert article is not None
+    assert source is not None
+    assert reading is not None
+    assert meta is not None
     return Seed(slug, path, article, source, reading, meta.version, tuple(anchors))
 
 
@@ -863,15 +887,15 @@ def cross_check(reading: Reading, file: YamlFile) -> list[Problem]:
             problem(("proposals", i, "conditional"),
                     "a conditional proposal must list its conditions")  # fmt: skip
         if not p.conditional and p.conditions:
-            problem(("proposals", i, "conditions"),
-                    "an unconditional proposal (conditional: false) cannot list conditions")  # fmt: skip
+            message = "an unconditional proposal (conditional: false) cannot list conditions"
+            problem(("proposals", i, "conditions"), message)
     for i, m in enumerate(reading.measures):
         for j, target in enumerate(m.requires):
             ref(("measures", i, "requires", j), target, "requires")
     for i, e in enumerate(reading.events):
         if e.date_source == "external" and e.citation is None:
-            problem(("events", i, "date_source"),
-                    "an external date needs a citation (citation: where the date comes from)")  # fmt: skip
+            message = "an external date needs a citation (citation: where the date comes from)"
+            problem(("events", i, "date_source"), message)
         digits = {"year": 1, "month": 2, "day": 3}.get(e.precision)
         if digits is not None and len(e.date.split("-")) != digits:
             problem(("events", i, "precision"),
@@ -884,8 +908,8 @@ def cross_check(reading: Reading, file: YamlFile) -> list[Problem]:
     used |= {t for p in reading.proposals for t in p.conditions}
     for i, cond in enumerate(reading.conditions):
         if cond.id not in used:
-            problem(("conditions", i, "id"),
-                    f"condition {cond.id!r} is not required by any measure or proposal")  # fmt: skip
+            message = f"condition {cond.id!r} is not required by any measure or proposal"
+            problem(("conditions", i, "id"), message)
     return problems
 
 
@@ -914,7 +938,7 @@ def _quotes(reading: Reading) -> Iterator[tuple[Loc, str, str]]:
 def anchor_quotes(
     reading: Reading, file: YamlFile, article: str
 ) -> tuple[list[QuoteAnchor], list[Problem]]:
-    """Anchor every quote in ``article``; an unmatched one names its item and the closest passage."""
+    """Anchor every quote; an unmatched one names its item and the article's closest passage."""
     text = Article(article)
     anchors: list[QuoteAnchor] = []
     problems: list[Problem] = []
@@ -935,89 +959,12 @@ def _clip(text: str, size: int = 80) -> str:
     return text if len(text) <= size else text[: size - 1] + "\u2026"
 
 
-# --- scaffolding a new seed ----------------------------------------------------------------
-
-
-def _yaml_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def reading_skeleton(article: str) -> str:
-    """A reading.yaml to fill in: empty groups, and the article's sentences as comments."""
+def coverage_report(slug: str, cov: Coverage) -> list[str]:
+    """The lines ``briefkit check`` prints for a valid seed: its coverage, then the gaps."""
     lines = [
-        "# Structured reading of article.txt (see docs/reading.md). Every item quotes the",
-        "# article verbatim and says whether the article states it, implies it, or it is the",
-        "# analyst's inference. `briefkit check` validates it and lists uncovered sentences.",
-        "schema_version: 1",
-        "",
-        "thesis:",
-        '  text: ""',
-        "  status: stated",
-        "  quotes: []",
-        "",
-        "key_judgements: []",
-        "claims: []",
-        "evidence: []",
-        "objections: []",
-        "proposals: []",
-        "conditions: []",
-        "measures: []",
-        "events: []",
-        "actors: []",
-        "risks: []",
-        "excluded: []",
-        "",
-        "# The article's sentences, to work through:",
+        f"{slug}: valid; coverage {cov.share:.1%} ({cov.covered} of {cov.substantive} "
+        f"substantive sentences anchored, {len(cov.of('excluded'))} excluded on purpose)"
     ]
-    for n, (start, end) in enumerate(sentences(article), 1):
-        lines.append(f"# {n:3d}. {' '.join(article[start:end].split())}")
-    return "\n".join(lines) + "\n"
-
-
-def source_skeleton(article_bytes: bytes) -> str:
-    """A source.yaml to fill in, with the article's sha256."""
-    digest = hashlib.sha256(article_bytes).hexdigest()
-    return "\n".join([
-        "# Bibliographic metadata of article.txt. Only what can be shown; say how each is known.",
-        "title:",
-        "  value: null",
-        '  basis: ""',
-        'author: ""',
-        "affiliation: null",
-        "outlet:",
-        "  value: null",
-        '  basis: ""',
-        "date:",
-        "  value: null",
-        '  basis: ""',
-        "language: en",
-        f"sha256: {digest}",
-        "",
-    ])  # fmt: skip
-
-
-def new_seed(root: Path, slug: str, article: Path) -> Path:
-    """Scaffold ``seeds/<slug>/`` from ``article`` (copied verbatim); never overwrite a seed."""
-    target = seed_dir(root, slug, exists=False)
-    if target.exists():
-        raise InputError(f"seed {slug!r} already exists at {target}: not overwriting it")
-    text = read_text(article)
-    if not text.strip():
-        raise InvalidInput([Problem(article, None, "", "the article is empty")])
-    raw = article.read_bytes()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{slug}.new-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        (staging / "article.txt").write_bytes(raw)
-        (staging / "source.yaml").write_text(source_skeleton(raw), encoding="utf-8")
-        (staging / "brief.yaml").write_text("version: 0.1.0\n", encoding="utf-8")
-        (staging / "reading.yaml").write_text(reading_skeleton(text), encoding="utf-8")
-        # rename() onto an existing non-empty folder fails, so a racing `new` cannot clobber.
-        staging.rename(target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise InputError(f"cannot create seed {slug!r} at {target}: {exc}") from None
-    return target
-
+    for state in ("uncovered", "excluded"):
+        lines += [f"  {state} sentence {s.index}: {_clip(s.text, 90)}" for s in cov.of(state)]
+    return lines
