@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -506,3 +507,15 @@ def test_made_up_seed_validates_anchors_and_reports_coverage(tmp_path: Path) -> 
     ]  # fmt: skip
     assert cov.of("uncovered")[0].text == "The basin is home to four million people."
     assert cov.share == 5 / 6
+
+
+def test_documented_example_validates_against_its_article(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reading.md").read_text()
+    article = re.search(r"```text\n(.*?)```", doc, re.S)
+    example = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert article is not None
+    assert example is not None
+    assert article.group(1) == WATER_ARTICLE
+    seed = write_water_seed(tmp_path)
+    (seed / "reading.yaml").write_text(example.group(1), encoding="utf-8")
+    assert load_seed(tmp_path, "water").coverage().share == 5 / 6
