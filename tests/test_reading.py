@@ -317,7 +317,7 @@ def test_item_errors_are_all_reported_before_cross_checks(project: Path) -> None
 
 ARTICLE = (
     "Russia\u2019s actions \u2014 especially its full-scale invasion \u2014 undermined\n"
-    " trust in Caf\u00e9s."
+    " trust in Caf\u00e9s. Wait\u2026 no."
 )
 
 
@@ -333,6 +333,7 @@ ARTICLE = (
         pytest.param("under\u200bmined  trust", id="zero-width-and-double-space"),
         pytest.param("Cafe\u0301s", id="nfd"),
         pytest.param("full\u2011scale", id="non-breaking-hyphen"),
+        pytest.param("Wait... no", id="three-dots-for-ellipsis"),
     ],
 )
 def test_anchor_tolerates_typography(quote: str) -> None:

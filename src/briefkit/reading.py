@@ -520,7 +520,7 @@ _TYPO = str.maketrans(
         "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u2002": " ", "\u2003": " ",
         "\u200a": " ",
         "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None,
-        "\u00ad": None,
+        "\u00ad": None, "\u2026": "...",
     }
 )  # fmt: skip
 
@@ -538,7 +538,8 @@ def normalise(text: str) -> tuple[str, list[int]]:
     """Fold typographic differences; return the folded text and each char's source offset.
 
     Folded: NFC/NFD, curly quotes, dashes (and the spaces around them: a spaced em dash
-    matches a hyphen), runs of whitespace and line breaks, non-breaking and zero-width spaces.
+    matches a hyphen), the ellipsis character, runs of whitespace and line breaks,
+    non-breaking and zero-width spaces, soft hyphens.
     """
     out: list[str] = []
     offsets: list[int] = []

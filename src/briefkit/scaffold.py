@@ -60,7 +60,7 @@ def source_skeleton(article_bytes: bytes) -> str:
         "  value: null",
         '  basis: ""',
         "language: en",
-        f"sha256: {digest}",
+        f'sha256: "{digest}"',  # quoted: an all-digit digest would read as a number
         "",
     ])  # fmt: skip
 
