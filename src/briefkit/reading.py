@@ -592,26 +592,36 @@ class Article:
         return Anchor(quote, self.offsets[pos], end)
 
     def closest(self, quote: str) -> str:
-        """The passage of the article most like ``quote`` (same number of words)."""
+        """The passage of the article most like ``quote`` (same number of words).
+
+        Windows are ranked by shared character trigrams first; difflib scores the best few.
+        """
         needle, _ = normalise(quote)
-        words = [m for m in re.finditer(r"\S+", self.folded)]
-        size = max(1, len(needle.split()))
-        best, best_score = "", -1.0
+        words = list(re.finditer(r"\S+", self.folded))
+        if not words:
+            return ""
+        size = min(len(words), max(1, len(needle.split())))
+        grams = _trigrams(needle)
+        spans = [
+            (words[i].start(), words[i + size - 1].end()) for i in range(len(words) - size + 1)
+        ]
+        ranked = sorted(
+            spans, key=lambda span: -len(grams & _trigrams(self.folded[span[0] : span[1]]))
+        )
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(needle)
-        for i in range(max(1, len(words) - size + 1)):
-            chunk = words[i : i + size]
-            if not chunk:
-                break
-            start, end = chunk[0].start(), chunk[-1].end()
+        best, best_score = spans[0], -1.0
+        for start, end in ranked[:12]:
             matcher.set_seq1(self.folded[start:end])
-            if matcher.real_quick_ratio() <= best_score or matcher.quick_ratio() <= best_score:
-                continue
             score = matcher.ratio()
             if score > best_score:
-                best_score = score
-                best = self.text[self.offsets[start] : self.offsets[end - 1] + 1]
-        return " ".join(best.split())
+                best, best_score = (start, end), score
+        original = self.text[self.offsets[best[0]] : self.offsets[best[1] - 1] + 1]
+        return " ".join(original.split())
+
+
+def _trigrams(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(max(1, len(text) - 2))}
 
 
 def anchor(article: str, quote: str) -> Anchor | None:
