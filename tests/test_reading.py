@@ -254,6 +254,27 @@ def test_bad_reading_is_named_by_file_line_and_field(
     assert f"{reading}:{line}: {expected}" in problems_of(project)
 
 
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", "1: expected a mapping of fields (key: value lines), got nothing (null)"),
+        ("- a\n- b\n", "1: expected a mapping of fields (key: value lines), got a list"),
+        (
+            "thesis:\n  text: T\n  quotes: just one\n",
+            "3: thesis.quotes: expected a list ('- ' lines or [a, b]), got 'just one'",
+        ),
+        ("thesis: [\n", "2: YAML syntax: expected the node content, but found '<stream end>'"),
+        ("a: 1\n\tb: 2\n", "2: YAML syntax: found character '\\t' that cannot start any token"),
+    ],
+)
+def test_reading_of_the_wrong_shape_is_named_by_line(
+    project: Path, content: str, expected: str
+) -> None:
+    reading = project / "seeds" / SEED / "reading.yaml"
+    reading.write_text(content, encoding="utf-8")
+    assert problems_of(project) == [f"{reading}:{expected}"]
+
+
 def test_duplicate_key_names_both_lines(project: Path) -> None:
     reading = edit_reading(
         project, "    status: stated\n", "    status: stated\n    status: implied\n"

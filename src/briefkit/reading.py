@@ -371,7 +371,7 @@ def load_yaml_file(path: Path) -> YamlFile:
             at = f" (first at line {first})" if first else ""
             message = f"duplicate key{at}: a key may appear only once in a mapping"
             raise InvalidInput([Problem(path, line, key, message)]) from None
-        raise InvalidInput([Problem(path, line, "", message)]) from None
+        raise InvalidInput([Problem(path, line, "", f"YAML syntax: {message}")]) from None
     except ValueError as exc:  # pragma: no cover - the parser marks its errors; defensive
         raise InvalidInput([Problem(path, None, "", f"invalid YAML: {exc}")]) from None
     problems: list[Problem] = []
@@ -468,6 +468,10 @@ def _message(model: type[BaseModel], err: Any, file: YamlFile) -> str:
         return f"unknown field {loc[-1]!r}{hint}"
     if kind == "missing":
         return "required field is missing"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping of fields (key: value lines), got {_describe(value)}"
+    if kind == "list_type":
+        return f"expected a list ('- ' lines or [a, b]), got {_describe(value)}"
     if kind == "string_type":
         if isinstance(value, bool | int | float) and raw is not None:
             return (
@@ -502,7 +506,7 @@ def validate(model: type[Model], data: Any, path: Path) -> Any:
         return model.model_validate(file.plain)
     except ValidationError as exc:
         problems = [
-            Problem(path, file.line(tuple(err["loc"])), _field(tuple(err["loc"])),
+            Problem(path, file.line(tuple(err["loc"])) or 1, _field(tuple(err["loc"])),
                     _message(model, err, file))
             for err in exc.errors()
         ]  # fmt: skip
