@@ -69,6 +69,9 @@ def test_argdown_json_lists_statements_with_quote_spans_and_typed_relations(seed
     assert doc["statements"]["O2.answer"]["status"] == "implied"
     assert {"from": "C4", "to": "O4", "type": "undercut"} in doc["relations"]
     assert {"from": "O1", "to": "P0", "type": "attack"} in doc["relations"]
+    # A proposal's own quotes only: its limits' quotes are not the proposal's.
+    p1 = next(p for p in seed.reading.proposals if p.id == "P1")
+    assert [q["text"] for q in doc["statements"]["P1"]["quotes"]] == p1.quotes
     for statement in doc["statements"].values():
         for quote in statement["quotes"]:
             found = seed.article[quote["start"] : quote["end"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +72,18 @@ def edges(reading: Reading) -> list[Edge]:
     return found
 
 
+#: The field of a statement's own quote (``claims.0.quotes.1``) or its answer's.
+_OWN_QUOTE = re.compile(r"(?:thesis|[a-z_]+\.\d+)(\.answer)?\.quotes\.\d+")
+
+
 def _spans(seed: Seed) -> dict[str, list[dict[str, Any]]]:
     """Anchored quote spans by item id (answers under ``<objection>.answer``)."""
     spans: dict[str, list[dict[str, Any]]] = {}
     for qa in seed.anchors:
-        key = f"{qa.item}.answer" if ".answer." in qa.field else qa.item
+        own = _OWN_QUOTE.fullmatch(qa.field)
+        if own is None:
+            continue  # a limit's, a stance's or an excluded sentence's quote
+        key = f"{qa.item}.answer" if own.group(1) else qa.item
         spans.setdefault(key, []).append(
             {"text": qa.anchor.quote, "start": qa.anchor.start, "end": qa.anchor.end}
         )

@@ -638,6 +638,7 @@ class QuoteAnchor:
     """A quote of the reading, where it is written (field, item id) and where it sits."""
 
     field: str
+    #: The id of the item the quote anchors; empty for an ``excluded`` sentence.
     item: str
     anchor: Anchor
 
@@ -717,8 +718,8 @@ def coverage(article: str, anchors: Sequence[QuoteAnchor]) -> Coverage:
     result: list[Sentence] = []
     for index, (start, end) in enumerate(sentences(article)):
         hits = [a for a in anchors if a.anchor.start < end and a.anchor.end > start]
-        items = tuple(sorted({a.item for a in hits if a.item != "excluded"}))
-        excluded = any(a.item == "excluded" for a in hits)
+        items = tuple(sorted({a.item for a in hits if a.item}))
+        excluded = any(not a.item for a in hits)
         state: Literal["covered", "excluded", "uncovered"] = (
             "covered" if items else "excluded" if excluded else "uncovered"
         )
@@ -947,7 +948,7 @@ def _quotes(reading: Reading) -> Iterator[tuple[Loc, str, str]]:
                 for j, q in enumerate(stance.quotes):
                     yield (group, i, "stances", k, "quotes", j), item.id, q
     for i, x in enumerate(reading.excluded):
-        yield ("excluded", i, "quote"), "excluded", x.quote
+        yield ("excluded", i, "quote"), "", x.quote
 
 
 def anchor_quotes(
@@ -960,8 +961,9 @@ def anchor_quotes(
     for loc, item, quote in _quotes(reading):
         found = text.anchor(quote)
         if found is None:
+            owner = f" (item {item})" if item else ""
             message = (
-                f"quote not found in the article: {_clip(quote)!r} (item {item}); "
+                f"quote not found in the article: {_clip(quote)!r}{owner}; "
                 f"closest passage: {_clip(text.closest(quote), 120)!r}"
             )
             problems.append(Problem(file.path, file.line(loc), _field(loc), message))
