@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from briefkit.errors import InvalidInput, SeedNotFound
 from briefkit.reading import anchor, load_seed, load_yaml_file, normalise, sentences
@@ -541,3 +543,35 @@ def test_documented_example_validates_against_its_article(tmp_path: Path) -> Non
     seed = write_water_seed(tmp_path)
     (seed / "reading.yaml").write_text(example.group(1), encoding="utf-8")
     assert load_seed(tmp_path, "water").coverage().share == 5 / 6
+
+
+_WORDS = st.sampled_from(
+    ["Russia\u2019s", "\u201cdeal\u201d", "Caf\u00e9", "Cafe\u0301", "U.S.-Russia", "talks", "a"]
+)
+_GAPS = st.sampled_from([" ", "  ", "\n", " \u2014 ", "\u2014", " - ", "\u00a0", " \u200b"])
+_TYPOGRAPHY = [
+    ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2014", "-"), ("\n", " "),
+    ("\u00a0", " "), ("\u200b", ""), ("Caf\u00e9", "Cafe\u0301"), ("Cafe\u0301", "Caf\u00e9"),
+]  # fmt: skip
+
+
+@given(
+    words=st.lists(_WORDS, min_size=2, max_size=12),
+    gaps=st.lists(_GAPS, min_size=12, max_size=12),
+    cut=st.tuples(st.integers(0, 11), st.integers(1, 12)),
+    swaps=st.lists(st.sampled_from(_TYPOGRAPHY), max_size=4),
+)
+def test_any_passage_retyped_is_found_at_its_span(
+    words: list[str], gaps: list[str], cut: tuple[int, int], swaps: list[tuple[str, str]]
+) -> None:
+    article = "".join(w + g for w, g in zip(words, gaps, strict=False))
+    start, size = cut[0] % len(words), cut[1]
+    passage = "".join(
+        w + g for w, g in zip(words[start : start + size], gaps[start:], strict=False)
+    ).strip()
+    quote = passage
+    for old, new in swaps:
+        quote = quote.replace(old, new)
+    found = anchor(article, quote)
+    assert found is not None
+    assert normalise(article[found.start : found.end])[0] == normalise(quote)[0]
