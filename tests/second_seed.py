@@ -59,7 +59,10 @@ objections:
     status: stated
     held_by: [A1]
     attacks: [P1]
-    answer: Exclusion is worse, since it pushes Norland towards suppliers who follow no rules.
+    answer:
+      text: Exclusion is worse, since it pushes Norland towards suppliers who follow no rules.
+      status: stated
+      quotes: ["drives it towards suppliers far less willing to follow any rules"]
     quotes: ["Norland cannot be trusted"]
 proposals:
   - id: P1
@@ -68,7 +71,10 @@ proposals:
     status: stated
     conditional: true
     conditions: [K1, K2]
-    limits: [Every step snaps back if subsidies return.]
+    limits:
+      - text: Every step snaps back if subsidies return.
+        status: stated
+        quotes: ["Either step must snap back at once if the subsidies return."]
     quotes: ["reconnected to the regional power grid, but only step by step"]
 conditions:
   - id: K1

@@ -172,6 +172,11 @@ def test_pdf_has_every_section_and_summary_on_page_one(
     assert "Executive summary" in first_page
     assert "Thesis." in first_page
     assert "Key judgements." in first_page
+    # The whole summary fits on page 1: down to its last line, the list of conditions.
+    conditions = json.loads((pdf.parent / "texts" / "summary-conditions.json").read_text())
+    assert conditions
+    for line in conditions:
+        assert line.split(":")[0] + ":" in first_page
 
 
 def test_pdf_has_running_header_with_version_and_status(built: Path) -> None:

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from briefkit.present import date_span, join_ids, locate, reversible_label, status_label
+from briefkit.present import (
+    date_span,
+    join_ids,
+    locate,
+    quote_role,
+    reversible_label,
+    status_label,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,6 +43,19 @@ def test_locate_gives_paragraph_and_span() -> None:
     assert third.paragraph == 3
     assert str(third) == f"\u00b63, chars {third.start}\u2013{third.end}"
     assert locate(article, "not there") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "role"),
+    [
+        ("claims.0.quotes.0", "the item"),
+        ("objections.1.answer.quotes.0", "the author's answer"),
+        ("proposals.2.limits.0.quotes.1", "a limit"),
+        ("actors.3.stances.0.quotes.0", "a stance"),
+    ],
+)
+def test_quote_role_names_what_a_quote_anchors(field: str, role: str) -> None:
+    assert quote_role(field) == role
 
 
 def test_labels() -> None:

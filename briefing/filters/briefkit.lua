@@ -176,7 +176,7 @@ local function make_list(el)
     out[i] = { pandoc.Plain(text(item)) }
   end
   if #out == 0 then
-    return { pandoc.Para(text("(none recorded)")) }
+    return { pandoc.Para(text("None.")) }
   end
   return { pandoc.BulletList(out) }
 end
@@ -227,7 +227,8 @@ local function set_meta(meta)
   brief = read_json("brief.json")
   meta.title = text(brief.title)
   meta.subtitle = text(brief.subtitle)
-  meta.date = text(brief.date)
+  -- The date is in the status line (stamp); leaving it out of the title block keeps the
+  -- executive summary on page 1.
   if brief.author then
     meta.author = { text(brief.author) }
   end

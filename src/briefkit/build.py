@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from briefkit import __version__, artifacts, command, notebooks
+from briefkit import __version__, artifacts, command, export, notebooks
 from briefkit.errors import BriefkitError, InputError
 from briefkit.reading import Seed, load_seed
 from briefkit.render import FORMATS, RenderJob, get_engine
@@ -166,6 +166,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
 
     t = time.perf_counter()
     run_notebooks(root, seed, timeout=opts.timeout)
+    export.write_exports(seed, build / "data")
     timings["notebooks"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from briefkit import __version__
-from briefkit.errors import EXIT_INTERRUPTED, BriefkitError
+from briefkit.errors import EXIT_INTERRUPTED, EXIT_INVALID_INPUT, BriefkitError
 from briefkit.render import FORMATS
 
 logger = logging.getLogger("briefkit")
@@ -48,6 +48,13 @@ def parser() -> argparse.ArgumentParser:
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
     n.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+
+    c = sub.add_parser("check", help="validate seeds' readings and print their coverage")
+    c.add_argument("--seed", action="append", help="seed to check (default: every seed)")
+
+    w = sub.add_parser("new", help="scaffold seeds/SLUG/ from an article (never overwrites)")
+    w.add_argument("slug", help="the new seed's name: lower-case letters, digits and '-'")
+    w.add_argument("--from", dest="article", type=Path, required=True, help="the article (UTF-8)")
 
     r = sub.add_parser("release", help="bump, build and publish to dist/<seed>/v<version>/")
     r.add_argument("part", choices=("patch", "minor", "major"), help="which part of X.Y.Z to bump")
@@ -97,6 +104,34 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from briefkit.errors import InvalidInput
+    from briefkit.reading import coverage_report, load_seed
+
+    failed = 0
+    for slug in _seeds(args):
+        try:
+            seed = load_seed(args.root, slug)
+        except InvalidInput as exc:
+            failed += 1
+            for line in str(exc).splitlines():
+                print(f"briefkit: error: {line}", file=sys.stderr)
+            continue
+        print("\n".join(coverage_report(slug, seed.coverage())))
+    if failed:
+        print(f"briefkit: {failed} seed(s) invalid", file=sys.stderr)
+        return EXIT_INVALID_INPUT
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from briefkit.scaffold import new_seed
+
+    path = new_seed(args.root, args.slug, args.article)
+    print(f"created {path}: fill in source.yaml and reading.yaml, then `briefkit check`")
+    return 0
+
+
 def _cmd_release(args: argparse.Namespace) -> int:
     from briefkit.release import ReleaseOptions, default_seed, release
 
@@ -124,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         if args.command == "notebooks":
             return _cmd_notebooks(args)
+        if args.command == "check":
+            return _cmd_check(args)
+        if args.command == "new":
+            return _cmd_new(args)
         if args.command == "release":
             return _cmd_release(args)
         if args.command == "diff":

@@ -80,6 +80,15 @@ class QuoteLocation:
         return f"\u00b6{self.paragraph}, chars {self.start}\u2013{self.end}"
 
 
+def quote_role(field: str) -> str:
+    """What a quote anchors, from its field in the reading (``objections.1.answer.quotes.0``)."""
+    parts = field.split(".")
+    for key, role in (("answer", "the author's answer"), ("limits", "a limit"), ("stances", "a stance")):
+        if key in parts:
+            return role
+    return "the item"
+
+
 def location(article: str, span: Anchor) -> QuoteLocation:
     """The paragraph (the article's non-empty lines, from 1) and span of an anchored quote."""
     before = article[: span.start]

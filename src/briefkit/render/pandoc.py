@@ -77,9 +77,9 @@ def pandoc_args(job: RenderJob, fmt: str, output: Path) -> list[str]:
             "--variable",
             "margin.x=2cm",
             "--variable",
-            "margin.y=2.2cm",
+            "margin.y=2cm",
             "--variable",
-            "fontsize=10.5pt",
+            "fontsize=10pt",
         ]
     raise ValueError(f"unknown pandoc format {fmt!r}")
 
