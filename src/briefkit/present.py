@@ -83,10 +83,8 @@ class QuoteLocation:
 def quote_role(field: str) -> str:
     """What a quote anchors, from its field in the reading (``objections.1.answer.quotes.0``)."""
     parts = field.split(".")
-    for key, role in (("answer", "the author's answer"), ("limits", "a limit"), ("stances", "a stance")):
-        if key in parts:
-            return role
-    return "the item"
+    roles = {"answer": "the author's answer", "limits": "a limit", "stances": "a stance"}
+    return next((role for key, role in roles.items() if key in parts), "the item")
 
 
 def location(article: str, span: Anchor) -> QuoteLocation:
