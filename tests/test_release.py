@@ -74,15 +74,18 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def edit_reading(root: Path) -> None:
-    """Reword claim C1 and drop condition K2 from measure M1."""
+    """Reword claim C1 and drop condition K2 from measure M2."""
     path = root / "seeds" / SEED / "reading.yaml"
     text = path.read_text()
-    old = "text: Delaying dialogue with Russia raises the chance of another conflict."
+    old = (
+        "text: The longer the West delays a dialogue with Russia, "
+        "the higher the chance of another conflict."
+    )
     assert old in text
     text = text.replace(old, "text: Delaying dialogue with Russia invites another conflict.")
     lines = text.splitlines(keepends=True)
-    m1 = next(i for i, line in enumerate(lines) if line.strip() == "- id: M1")
-    req = next(i for i in range(m1, len(lines)) if "requires: [K1, K2]" in lines[i])
+    m2 = next(i for i, line in enumerate(lines) if line.strip() == "- id: M2")
+    req = next(i for i in range(m2, len(lines)) if "requires: [K1, K2]" in lines[i])
     lines[req] = lines[req].replace("[K1, K2]", "[K1]")
     path.write_text("".join(lines))
 
@@ -154,7 +157,7 @@ def test_draft_shows_changes_since_the_newest_release(faked: Path) -> None:
     fake_build(BuildOptions(faked, SEED))  # the draft's matrix
     meta = rel.draft_changes(faked, load_seed(faked, SEED))(build)
     assert meta["previous_version"] == "v0.1.1"
-    assert "measures: changed M1: requires" in meta["changes"]
+    assert "measures: changed M2: requires" in meta["changes"]
 
 
 def test_release_refuses_a_version_older_than_the_newest(faked: Path) -> None:
@@ -261,8 +264,8 @@ def test_diff_command_prints_changes_between_releases(
     out = capsys.readouterr().out.splitlines()
     assert out == list(result.changes)
     assert "claims: changed C1: text" in out[0]
-    assert "measures: changed M1: requires" in out
-    assert "condition-matrix: changed cell M1, K2: 'required' → ''" in out
+    assert "measures: changed M2: requires" in out
+    assert "condition-matrix: changed cell M2, K2: 'required' → ''" in out
     changes_md = (faked / "dist" / SEED / "v0.2.0" / "CHANGES.md").read_text()
     assert "## v0.2.0 (1970-01-01)\n\nSince v0.1.1:\n\n- claims: changed C1" in changes_md
     assert "## v0.1.1 (1970-01-01)\n\nFirst release." in changes_md
@@ -362,8 +365,8 @@ def test_reading_change_appears_in_changes_md_and_in_the_brief(
     result = do_release(root, "minor")
     target = root / "dist" / SEED / "v0.2.0"
     changes = (target / "CHANGES.md").read_text()
-    assert "- claims: changed C1: text “Delaying dialogue with Russia raises" in changes
-    assert "- condition-matrix: changed cell M1, K2: 'required' → '-'" in changes
+    assert "- claims: changed C1: text “The longer the West delays a dialogue" in changes
+    assert "- matrix-energy: changed cell M2, K2: 'Required (stated)' → '—'" in changes
     assert result.changes[0].startswith("claims: changed C1")
     pdf = pdf_text(target / "brief.pdf")
     assert "What changed since v0.1.1" in pdf
@@ -373,4 +376,4 @@ def test_reading_change_appears_in_changes_md_and_in_the_brief(
     assert f"content sha256 {content_hash[:12]}" in pdf
     html = (target / "brief.html").read_text()
     assert "What changed since v0.1.1" in html
-    assert "measures: changed M1: requires" in html
+    assert "measures: changed M2: requires" in html
