@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from briefkit import escape
+
 logger = logging.getLogger("briefkit")
 
 Cell = str | int | float | bool | None
@@ -71,18 +73,26 @@ class Artifacts:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow([label for _, label in columns])
-        writer.writerows([["" if row[k] is None else row[k] for k in keys] for row in rows])
+        # Cells a spreadsheet would run as formulas get a leading "'" (escape.csv_cell).
+        writer.writerows(
+            [["" if row[k] is None else escape.csv_cell(row[k]) for k in keys] for row in rows]
+        )
         data = self.root / "data" / f"{name}.csv"
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(buf.getvalue(), encoding="utf-8")
         return path
 
     def figure(self, name: str, fig: Any, *, caption: str, alt: str) -> Path:
-        """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass."""
+        """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass.
+
+        Its text attributes (``text``, ``hovertext``, ``name``…) are data: plotly's pseudo-HTML
+        in them is escaped here (escape.plotly_figure_text), so it shows as written.
+        """
         _check_name(name)
         if not alt.strip():
             raise ValueError(f"figure {name!r} needs alt text")
-        spec = {"caption": caption, "alt": alt, "figure": json.loads(fig.to_json())}
+        figure = escape.plotly_figure_text(json.loads(fig.to_json()))
+        spec = {"caption": caption, "alt": alt, "figure": figure}
         path = self.root / "figures" / f"{name}.json"
         write_json(path, spec)
         return path
