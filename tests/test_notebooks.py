@@ -107,3 +107,42 @@ def test_strip_volatile_removes_papermill_and_execution_times() -> None:
         "metadata": {"papermill": {"parameters": {"a": 1}}},
         "cells": [{"metadata": {"papermill": {}}}],
     }
+
+
+def run_failing(
+    tmp_path: Path, cells: list[str], timeout: float = 60
+) -> tuple[NotebookFailed, NotebookJob]:
+    """Execute a notebook of ``cells`` that must fail; return the error and the job."""
+    src = make_notebook(tmp_path / "nb.ipynb", cells)
+    job = NotebookJob(src, tmp_path / "out" / "nb.ipynb", {})
+    with pytest.raises(NotebookFailed) as info:
+        execute(job, cwd=tmp_path, timeout=timeout)
+    assert job.failed_copy.exists()
+    assert not job.output.exists()
+    return info.value, job
+
+
+def test_cell_past_its_timeout_is_named_and_its_copy_kept(tmp_path: Path) -> None:
+    err, job = run_failing(tmp_path, ["y = 1", "import time; time.sleep(60)"], timeout=2)
+    assert str(err) == (
+        "notebook nb.ipynb, cell step-1: CellTimeoutError: cell ran longer than 2 s "
+        f"(failed copy kept at {job.failed_copy})"
+    )
+
+
+@pytest.mark.parametrize(
+    "code", ["import os; os._exit(1)", "import os; os.kill(os.getpid(), 9)"], ids=["exit", "kill"]
+)
+def test_dead_kernel_names_the_running_cell(tmp_path: Path, code: str) -> None:
+    err, job = run_failing(tmp_path, ["y = 1", code])
+    assert str(err) == (
+        "notebook nb.ipynb, cell step-1: DeadKernelError: the kernel died while the cell ran "
+        f"(failed copy kept at {job.failed_copy})"
+    )
+
+
+def test_sys_exit_in_a_cell_is_a_failure(tmp_path: Path) -> None:
+    err, job = run_failing(tmp_path, ["import sys; sys.exit(3)"])
+    assert str(err) == (
+        f"notebook nb.ipynb, cell step-0: SystemExit: 3 (failed copy kept at {job.failed_copy})"
+    )

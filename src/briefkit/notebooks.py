@@ -105,6 +105,11 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     job.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = job.output.with_suffix(".running.ipynb")
     job.output.with_suffix(".kernel.log").unlink(missing_ok=True)
+    # The cell that started last: a timeout or a dead kernel names no cell of its own.
+    started: list[str] = []
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        started.append(str(cell.get("id") or f"#{cell_index}"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -117,9 +122,11 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
-                    request_save_on_cell_execute=False,
+                    # Saved as cells run, so that a timeout or a dead kernel leaves a copy to keep.
+                    request_save_on_cell_execute=True,
                     execution_timeout=timeout,
                     kernel_manager_class=_kernel_manager(job.output.with_suffix(".kernel.log")),
+                    on_cell_start=on_cell_start,
                 )
             finally:
                 _close_thread_loop()
@@ -132,14 +139,15 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     except CellTimeoutError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(
-            job.source, _cell_label(kept), "CellTimeoutError",
+            job.source, started[-1] if started else _cell_label(kept), "CellTimeoutError",
             f"cell ran longer than {timeout:g} s", str(exc), kept,
         ) from None  # fmt: skip
     except DeadKernelError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(
-            job.source, _cell_label(kept), "DeadKernelError", "the kernel died", str(exc), kept
-        ) from None
+            job.source, started[-1] if started else _cell_label(kept), "DeadKernelError",
+            "the kernel died while the cell ran", str(exc), kept,
+        ) from None  # fmt: skip
     nb = strip_volatile(json.loads(tmp.read_text(encoding="utf-8")))
     job.output.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.unlink()
