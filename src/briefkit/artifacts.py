@@ -31,10 +31,15 @@ def _check_name(name: str) -> str:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data)."""
+    """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class Artifacts:

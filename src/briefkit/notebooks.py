@@ -110,6 +110,7 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
         started.append(str(cell.get("id") or f"#{cell_index}"))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
