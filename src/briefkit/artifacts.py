@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -160,6 +161,31 @@ def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
     return written
 
 
+CHROMIUM_HINT = (
+    "PDF figures need Chrome or Chromium (Debian: apt-get install chromium; or run "
+    "kaleido_get_chrome; BROWSER_PATH names one); or build HTML only with --formats html"
+)
+
+
+def find_chromium() -> str:
+    """The Chrome or Chromium that kaleido would start (BROWSER_PATH, PATH, usual places)."""
+    from briefkit.errors import ToolNotFound
+
+    try:
+        from choreographer.browsers import Chromium
+
+        found = Chromium.find_browser(skip_local=False)
+    except Exception as exc:  # its search is best effort; any failure means "none found"
+        logger.debug("looking for Chromium failed: %s", exc)
+        found = None
+    if found is None or not (Path(found).is_file() and os.access(found, os.X_OK)):
+        where = (
+            f" (BROWSER_PATH={os.environ['BROWSER_PATH']})" if "BROWSER_PATH" in os.environ else ""
+        )
+        raise ToolNotFound(f"Chromium{where}", CHROMIUM_HINT)
+    return str(found)
+
+
 def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     from briefkit.errors import ToolNotFound
 
@@ -167,14 +193,11 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
         import kaleido
     except ImportError as exc:  # pragma: no cover - a dependency
         raise ToolNotFound("kaleido", "pip install kaleido") from exc
+    find_chromium()
     try:
         kaleido.start_sync_server(silence_warnings=True)
     except Exception as exc:
-        raise ToolNotFound(
-            "Chromium",
-            "PDF figures need Chrome or Chromium (Debian: apt-get install chromium); "
-            "or build HTML only with --formats html",
-        ) from exc
+        raise ToolNotFound("Chromium", f"{CHROMIUM_HINT} ({exc})") from exc
     paths = []
     try:
         for name, fig in figures:

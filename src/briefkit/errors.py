@@ -11,6 +11,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 #: Exit codes, documented in the README.
 EXIT_OK = 0
+EXIT_INTERNAL = 1
 EXIT_INVALID_INPUT = 2
 EXIT_STEP_FAILED = 3
 EXIT_ENVIRONMENT = 4

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ def _cell_label(nb_path: Path | None) -> str | None:
     return None
 
 
+#: Kernel processes (Popen) this process started; killed when the build is interrupted.
+_KERNELS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def _kernel_manager(log_path: Path) -> type[Any]:
     """A kernel manager whose kernel writes its stderr (TCP warnings, shutdown noise) to a log."""
     from jupyter_client.manager import AsyncKernelManager
@@ -92,8 +97,26 @@ def _kernel_manager(log_path: Path) -> type[Any]:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             finally:
                 log.close()  # the child keeps its own descriptor
+            process = getattr(self.provisioner, "process", None)
+            if process is not None:
+                _KERNELS.add(process)
 
     return QuietKernelManager
+
+
+def kill_kernels() -> int:
+    """Kill every kernel this process started that still runs; return how many.
+
+    Kernels run in their own session, so a Ctrl-C reaches only briefkit: without this, an
+    interrupted build would wait for every running cell to finish.
+    """
+    killed = 0
+    for process in list(_KERNELS):
+        # Not yet reaped by poll(), so the pid is still ours and cannot have been reused.
+        if process.poll() is None:
+            process.kill()
+            killed += 1
+    return killed
 
 
 def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
@@ -184,15 +207,21 @@ def execute_all(
         return []
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     logger.info("executing %d notebook(s) with %d worker(s)", len(jobs), workers)
+    errors: list[BaseException] = []
+    results: list[Path] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(execute, job, cwd=cwd, timeout=timeout) for job in jobs]
-        errors: list[BaseException] = []
-        results: list[Path] = []
-        for fut in futures:
-            try:
-                results.append(fut.result())
-            except BaseException as exc:  # collected so every notebook gets to finish
-                errors.append(exc)
+        try:
+            for fut in futures:
+                try:
+                    results.append(fut.result())
+                except Exception as exc:  # collected so every notebook gets to finish
+                    errors.append(exc)
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            logger.debug("interrupted: killed %d kernel(s)", kill_kernels())
+            raise
     if errors:
         raise errors[0]
     return results
