@@ -1,4 +1,4 @@
-"""One build at a time per seed; a second one waits briefly, then fails; a killed one blocks nothing."""
+"""One build at a time per seed: a second waits briefly, then fails; a killed one blocks nothing."""
 
 from __future__ import annotations
 

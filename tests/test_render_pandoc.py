@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from briefkit.errors import RenderFailed
 from briefkit.render import pandoc as pandoc_engine
-from briefkit.render.base import RenderJob
+from briefkit.render.base import RenderJob, verify_output
 from briefkit.render.pandoc import PandocEngine, compile_typst
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,3 +80,25 @@ def test_interrupt_while_rendering_leaves_no_partial_output(
     with pytest.raises(KeyboardInterrupt):
         PandocEngine().render(job)
     assert leftovers(job) == ["brief.typ"]  # the complete intermediate; no brief.pdf(.tmp)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "message"),
+    [
+        (
+            "html",
+            b"<!DOCTYPE html><html><body>cut short",
+            "incomplete HTML output, with no </html>",
+        ),
+        ("html", b"just text</html>", "HTML output with no <html> element"),
+        ("pdf", b"%PDF-1.7\n1 0 obj", "incomplete PDF"),
+        ("pdf", b"", "empty pdf output"),
+    ],
+)
+def test_incomplete_output_is_a_failure(
+    tmp_path: Path, fmt: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / f"brief.{fmt}"
+    path.write_bytes(content)
+    with pytest.raises(RenderFailed, match=re.escape(message)):
+        verify_output(path, fmt, "pandoc")
