@@ -210,3 +210,65 @@ def test_table_csv_has_defused_cells(tmp_path: Path) -> None:
 
 def test_terminal_text_shows_escape_sequences_instead_of_running_them() -> None:
     assert escape.terminal_text("a\x1b]0;pwned\x07b\tc") == "a\\x1b]0;pwned\\x07b\tc"
+
+
+class _Figure(HTMLParser):
+    """The aria-label of the plot and the text of the <figcaption>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.labels: list[str] = []
+        self.caption = ""
+        self._in_caption = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if "aria-label" in values:
+            self.labels.append(values["aria-label"] or "")
+        self._in_caption = self._in_caption or tag == "figcaption"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "figcaption":
+            self._in_caption = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption:
+            self.caption += data
+
+
+def filter_figure(tmp: Path, caption: str, alt: str, to: str) -> Path:
+    """Render a figure artifact with ``caption`` and ``alt`` through the brief's Lua filter."""
+    build = tmp / "build"
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2]))
+    Artifacts(build).figure("f", fig, caption=caption, alt=alt)
+    export_figures(build, static=False)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    (build / "figures" / "f.svg").write_text(svg)
+    (build / "assets").mkdir()
+    (build / "assets" / "plotly.min.js").write_text("/* plotly.js stand-in */")
+    (build / "brief.json").write_text(json.dumps({"title": "T", "stamp": "x"}))
+    out = build / f"out.{to}"
+    pandoc(
+        ["--standalone", "--to", to, "--lua-filter", str(FILTER),
+         "--metadata", f"briefkit-build={build}", "--metadata", "briefkit-media=.",
+         "--output", str(out)],
+        '::: {.bk-figure name="f"}\n:::\n', tmp,
+    )  # fmt: skip
+    return out
+
+
+def test_figure_alt_and_caption_stay_text_in_html_and_typst(tmp_path: Path) -> None:
+    caption = " ".join(HOSTILE[: len(HOSTILE) // 2])
+    alt = " ".join(HOSTILE[len(HOSTILE) // 2 :]) + ' " quote'
+    html = filter_figure(tmp_path / "h", caption, alt, "html5").read_text(encoding="utf-8")
+    parser = _Figure()
+    parser.feed(html)
+    assert parser.labels == [alt]
+    assert escape.visible(parser.caption) == escape.visible(caption)
+    assert html.count("<script") == 2  # the plotly.js stand-in and the figure's own
+
+    typ = filter_figure(tmp_path / "t", caption, alt, "typst")
+    figure = json.loads(typst.query(str(typ), "figure", root=str(typ.parent)))[0]
+    assert escape.visible(_typst_text(figure["caption"]["body"])) == escape.visible(caption)
+    image = figure["body"] if figure["body"]["func"] == "image" else figure["body"]["body"]
+    assert image["alt"] == alt

@@ -146,3 +146,8 @@ def test_sys_exit_in_a_cell_is_a_failure(tmp_path: Path) -> None:
     assert str(err) == (
         f"notebook nb.ipynb, cell step-0: SystemExit: 3 (failed copy kept at {job.failed_copy})"
     )
+
+
+def test_notebook_failure_is_one_line_without_colour_codes() -> None:
+    err = NotebookFailed(Path("nb.ipynb"), "c1", "KeyError", "\x1b[31m'a\nb'\x1b[0m")
+    assert str(err) == "notebook nb.ipynb, cell c1: KeyError: 'a b'"

@@ -151,8 +151,12 @@ local function make_figure(name)
     end
     local div = read_file("figures/" .. name .. ".html")
     content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { role = "img", ["aria-label"] = spec.alt })) }
+  elseif is_typst() then
+    -- pandoc's typst writer drops an image's alt text: write the call, from string literals.
+    local src = media .. "/figures/" .. name .. ".svg"
+    local call = "#image(" .. typst_string(src) .. ", width: 100%, alt: " .. typst_string(spec.alt) .. ");"
+    content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
   else
-    -- The typst writer makes alt text an escaped string argument: plain text nodes here.
     local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), media .. "/figures/" .. name .. ".svg", "", pandoc.Attr("", {}, { width = "100%" }))
     content = { pandoc.Plain({ img }) }
   end

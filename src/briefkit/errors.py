@@ -109,7 +109,9 @@ class NotebookFailed(StepFailed):
         self.kept = kept
         where = f"{path.name}, cell {cell}" if cell else path.name
         tail = f" (failed copy kept at {kept})" if kept else ""
-        super().__init__(f"notebook {where}: {ename}: {self.evalue}{tail}")
+        # One line, even when the error's value spans several.
+        evalue_line = " ".join(self.evalue.split())
+        super().__init__(f"notebook {where}: {ename}: {evalue_line}{tail}")
 
 
 class RenderFailed(StepFailed):
