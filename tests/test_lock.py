@@ -81,3 +81,21 @@ def test_lock_is_released_after_a_failure(tmp_path: Path) -> None:
         raise RuntimeError("step failed")
     with build_lock(tmp_path, wait=0.5):
         pass
+
+
+def test_notebooks_command_takes_the_same_lock(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from briefkit import cli
+
+    folder = (project / "_build" / SEED).resolve()
+    holder = hold_lock(folder / ".lock")
+    monkeypatch.setattr(build, "LOCK_WAIT", 0.3)
+    try:
+        code = cli.main(["--root", str(project), "notebooks", "--seed", SEED])
+    finally:
+        kill(holder)
+    assert code == EXIT_ENVIRONMENT
+    assert capsys.readouterr().err.startswith(
+        f"briefkit: error: another build is running in {folder} (waited 0.3 s"
+    )

@@ -65,13 +65,14 @@ def _seeds(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from briefkit import build
     from briefkit.build import build_dir, run_notebooks
     from briefkit.lock import build_lock
     from briefkit.reading import load_seed
 
     for slug in _seeds(args):
         seed = load_seed(args.root, slug)
-        with build_lock(build_dir(args.root.resolve(), slug)):
+        with build_lock(build_dir(args.root.resolve(), slug), wait=build.LOCK_WAIT):
             done = run_notebooks(args.root.resolve(), seed, timeout=args.timeout)
         logger.info("%s: %d notebook(s) executed", slug, len(done))
     return 0
