@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from briefkit import cli
+from briefkit import build, cli
 from briefkit.errors import (
     EXIT_ENVIRONMENT,
     EXIT_INTERNAL,
@@ -20,6 +20,7 @@ from briefkit.errors import (
     EXIT_OK,
     EXIT_STEP_FAILED,
 )
+from briefkit.render import RenderJob
 
 from .conftest import SEED
 from .test_notebooks import make_notebook
@@ -166,3 +167,43 @@ def test_keyboard_interrupt_in_a_step_exits_130(
     monkeypatch.setattr(cli, "_cmd_build", interrupted)
     assert cli.main(["build"]) == EXIT_INTERRUPTED
     assert capsys.readouterr().err == "briefkit: interrupted\n"
+
+
+class _LazyEngine:
+    """An engine that says it rendered, but wrote only an HTML (``html`` is its content)."""
+
+    name = "lazy"
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def version(self) -> str:
+        return "lazy 0"
+
+    def render(self, job: RenderJob) -> dict[str, Path]:
+        html = job.output("html")
+        html.write_text(self.html)
+        return {"html": html}
+
+
+@pytest.mark.parametrize(
+    ("formats", "html", "message"),
+    [
+        ("html,pdf", "<html><body>whole</body></html>", "lazy produced no pdf output"),
+        ("html", "<html><body>half", "lazy wrote an incomplete HTML output, with no </html> ("),
+    ],
+)
+def test_exit_0_only_when_every_requested_output_is_whole(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    formats: str,
+    html: str,
+    message: str,
+) -> None:
+    monkeypatch.setattr(build, "get_engine", lambda name: _LazyEngine(html))
+    monkeypatch.setattr(build, "run_notebooks", lambda *a, **k: [])
+    code = cli.main(["--root", str(project), "build", "--seed", SEED, "--formats", formats])
+    assert code == EXIT_STEP_FAILED
+    assert capsys.readouterr().err.startswith(f"briefkit: error: {message}")
+    assert outputs(project) == []

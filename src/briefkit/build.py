@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from briefkit import __version__, artifacts, command, lock, notebooks
-from briefkit.errors import BriefkitError, InputError
+from briefkit.errors import BriefkitError, InputError, RenderFailed
 from briefkit.reading import Seed, load_seed, seed_dir
-from briefkit.render import FORMATS, RenderJob, get_engine
+from briefkit.render import FORMATS, RenderJob, get_engine, verify_output
 
 logger = logging.getLogger("briefkit")
 
@@ -186,6 +186,15 @@ def _run_build(opts: BuildOptions) -> BuildResult:
     t = time.perf_counter()
     job = RenderJob(root, BRIEF_SOURCE, build, tuple(opts.formats), timestamp)
     outputs = engine.render(job)
+    # Exit code 0 promises every requested output, whole: do not trust an engine's word for it.
+    try:
+        for fmt in opts.formats:
+            if fmt not in outputs:
+                raise RenderFailed(f"{engine.name} produced no {fmt} output")
+            verify_output(outputs[fmt], fmt, engine.name)
+    except RenderFailed:
+        clear_outputs(build)
+        raise
     timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return BuildResult(seed.slug, version, engine.name, engine.version(), outputs, timings)
