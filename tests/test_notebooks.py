@@ -151,3 +151,27 @@ def test_sys_exit_in_a_cell_is_a_failure(tmp_path: Path) -> None:
 def test_notebook_failure_is_one_line_without_colour_codes() -> None:
     err = NotebookFailed(Path("nb.ipynb"), "c1", "KeyError", "\x1b[31m'a\nb'\x1b[0m")
     assert str(err) == "notebook nb.ipynb, cell c1: KeyError: 'a b'"
+
+
+def test_execute_runs_the_kernel_in_cwd_without_changing_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    # Notebooks run in threads that share the process's cwd: it must never move.
+    ours = os.getcwd()
+    real_chdir = os.chdir
+    moves: list[str] = []
+
+    def chdir(path: str) -> None:
+        moves.append(os.fspath(path))
+        real_chdir(path)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    code = "import os; open('here.txt', 'w').write(os.getcwd())"
+    src = make_notebook(tmp_path / "cwd.ipynb", [code])
+    monkeypatch.setattr(os, "chdir", chdir)
+    execute(NotebookJob(src, tmp_path / "out" / "cwd.ipynb", {}), cwd=work)
+    assert (work / "here.txt").read_text() == str(work)
+    assert set(moves) <= {ours}

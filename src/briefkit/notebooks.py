@@ -142,7 +142,10 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     str(job.source),
                     str(tmp),
                     parameters=dict(job.parameters),
-                    cwd=str(cwd),
+                    # Not papermill's cwd=, which os.chdir()s the whole process: notebooks run in
+                    # threads, and one thread's chdir back raced another's kernel start. nbclient
+                    # starts the kernel in resources.metadata.path instead.
+                    resources={"metadata": {"path": str(cwd)}},
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
