@@ -1,17 +1,33 @@
-"""The command line: `briefkit check` and `briefkit new`."""
+"""The command line: check and new; one line on stderr and a distinct exit code per failure."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from briefkit import build, cli
 from briefkit.cli import main
+from briefkit.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_INPUT,
+    EXIT_OK,
+    EXIT_STEP_FAILED,
+)
 from briefkit.reading import load_yaml_file
+from briefkit.render import RenderJob
 
 from .conftest import SEED
+from .test_notebooks import make_notebook
 from .test_reading import write_water_seed
 
 
@@ -119,3 +135,187 @@ def test_new_rejects_bad_names_and_articles(
     assert main(["--root", str(tmp_path), "new", slug, "--from", str(article)]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "seeds").exists() or not any((tmp_path / "seeds").iterdir())
+
+
+NO_CHROMIUM = {"BROWSER_PATH": "/nonexistent/chromium"}
+
+
+def briefkit(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m briefkit --root project ARGS`` as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "briefkit", "--root", str(project), *args],
+        cwd=project, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def only_notebook(project: Path, cells: list[str]) -> Path:
+    """Replace the project's notebooks by one made of ``cells``; return it."""
+    for nb in (project / "notebooks").glob("*.ipynb"):
+        nb.unlink()
+    return make_notebook(
+        project / "notebooks" / "only.ipynb", ["seed = root = build_dir = ''", *cells]
+    )
+
+
+def outputs(project: Path) -> list[str]:
+    """The brief.* outputs (and partial files) in the seed's build folder."""
+    folder = project / "_build" / SEED
+    return sorted(p.name for p in folder.glob("brief.*") if p.name != "brief.json")
+
+
+def test_invalid_seed_name_exits_2_with_one_line(project: Path) -> None:
+    proc = briefkit(project, "build", "--seed", "../etc")
+    assert proc.returncode == EXIT_INVALID_INPUT
+    assert proc.stderr.splitlines() == [
+        "briefkit: error: seed name '../etc' is not valid: use lower-case letters, digits and "
+        "'-' only"
+    ]
+
+
+def test_unknown_engine_exits_2(project: Path) -> None:
+    proc = briefkit(project, "build", "--seed", SEED, "--engine", "latex")
+    assert proc.returncode == EXIT_INVALID_INPUT
+    assert proc.stderr.splitlines() == [
+        "briefkit: error: unknown engine 'latex': choose one of auto, pandoc, quarto"
+    ]
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_failing_notebook_exits_3_naming_notebook_cell_and_kept_copy(project: Path) -> None:
+    only_notebook(project, ["raise ValueError('no claims in <reading>')"])
+    proc = briefkit(project, "build", "--seed", SEED, "--formats", "html")
+    kept = project.resolve() / "_build" / SEED / "notebooks" / "only.failed.ipynb"
+    assert proc.returncode == EXIT_STEP_FAILED
+    assert proc.stderr.splitlines() == [
+        "briefkit: error: notebook only.ipynb, cell step-1: ValueError: no claims in <reading> "
+        f"(failed copy kept at {kept})"
+    ]
+    assert kept.exists()
+    assert outputs(project) == []
+
+
+def test_missing_chromium_exits_4_before_any_notebook_runs(project: Path) -> None:
+    proc = briefkit(project, "build", "--seed", SEED, env=NO_CHROMIUM)
+    assert proc.returncode == EXIT_ENVIRONMENT
+    assert proc.stderr.splitlines() == [
+        "briefkit: error: Chromium (BROWSER_PATH=/nonexistent/chromium) not found: PDF figures "
+        "need Chrome or Chromium (Debian: apt-get install chromium; or run kaleido_get_chrome; "
+        "BROWSER_PATH names one); or build HTML only with --formats html"
+    ]
+    assert not (project / "_build" / SEED / "notebooks").exists()
+
+
+@pytest.mark.build
+def test_html_only_builds_without_chromium_and_exits_0(project: Path) -> None:
+    proc = briefkit(
+        project, "build", "--seed", SEED, "--engine", "pandoc", "--formats", "html",
+        env=NO_CHROMIUM,
+    )  # fmt: skip
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert outputs(project) == ["brief.html"]
+    html = (project / "_build" / SEED / "brief.html").read_text(encoding="utf-8")
+    assert html.rstrip().endswith("</html>")
+
+
+def test_interrupted_build_exits_130_promptly_and_leaves_no_output(project: Path) -> None:
+    only_notebook(project, ["import time; time.sleep(120)"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "briefkit", "--root", str(project), "build", "--seed", SEED,
+         "--formats", "html"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    running = project / "_build" / SEED / "notebooks" / "only.running.ipynb"
+    deadline = time.monotonic() + 60
+    while not running.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # the kernel is in the sleeping cell
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert time.monotonic() - start < 30  # not the 120 s of the running cell
+    assert err.splitlines()[-1] == "briefkit: interrupted"
+    assert "Traceback" not in out + err
+    assert outputs(project) == []
+
+
+def test_unexpected_exception_is_one_line_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("it broke\n\x1b]0;title\x07 badly")
+
+    monkeypatch.setattr(cli, "_cmd_build", broken)
+    assert cli.main(["build"]) == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "briefkit: internal error: RuntimeError: it broke \\x1b]0;title\\x07 badly "
+        "(run with --debug for the traceback)"
+    ]
+
+
+def test_debug_shows_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("it broke")
+
+    monkeypatch.setattr(cli, "_cmd_build", broken)
+    assert cli.main(["--debug", "build"]) == EXIT_INTERNAL
+    captured = capsys.readouterr()
+    assert "Traceback" in captured.out + captured.err
+    assert "in broken" in captured.out + captured.err
+
+
+def test_keyboard_interrupt_in_a_step_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_build", interrupted)
+    assert cli.main(["build"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == "briefkit: interrupted\n"
+
+
+class _LazyEngine:
+    """An engine that says it rendered, but wrote only an HTML (``html`` is its content)."""
+
+    name = "lazy"
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def version(self) -> str:
+        return "lazy 0"
+
+    def render(self, job: RenderJob) -> dict[str, Path]:
+        html = job.output("html")
+        html.write_text(self.html)
+        return {"html": html}
+
+
+@pytest.mark.parametrize(
+    ("formats", "html", "message"),
+    [
+        ("html,pdf", "<html><body>whole</body></html>", "lazy produced no pdf output"),
+        ("html", "<html><body>half", "lazy wrote an incomplete HTML output, with no </html> ("),
+    ],
+)
+def test_exit_0_only_when_every_requested_output_is_whole(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    formats: str,
+    html: str,
+    message: str,
+) -> None:
+    monkeypatch.setattr(build, "get_engine", lambda name: _LazyEngine(html))
+    monkeypatch.setattr(build, "run_notebooks", lambda *a, **k: [])
+    code = cli.main(["--root", str(project), "build", "--seed", SEED, "--formats", formats])
+    assert code == EXIT_STEP_FAILED
+    assert capsys.readouterr().err.startswith(f"briefkit: error: {message}")
+    assert outputs(project) == []

@@ -118,3 +118,71 @@ def test_strip_volatile_removes_papermill_and_execution_times() -> None:
 def test_strip_volatile_pins_papermills_injected_cell_id() -> None:
     nb = {"cells": [{"id": "3fa2b1c0", "metadata": {"tags": ["injected-parameters"]}}]}
     assert strip_volatile(nb)["cells"][0]["id"] == "injected-parameters"
+
+
+def run_failing(
+    tmp_path: Path, cells: list[str], timeout: float = 60
+) -> tuple[NotebookFailed, NotebookJob]:
+    """Execute a notebook of ``cells`` that must fail; return the error and the job."""
+    src = make_notebook(tmp_path / "nb.ipynb", cells)
+    job = NotebookJob(src, tmp_path / "out" / "nb.ipynb", {})
+    with pytest.raises(NotebookFailed) as info:
+        execute(job, cwd=tmp_path, timeout=timeout)
+    assert job.failed_copy.exists()
+    assert not job.output.exists()
+    return info.value, job
+
+
+def test_cell_past_its_timeout_is_named_and_its_copy_kept(tmp_path: Path) -> None:
+    err, job = run_failing(tmp_path, ["y = 1", "import time; time.sleep(60)"], timeout=2)
+    assert str(err) == (
+        "notebook nb.ipynb, cell step-1: CellTimeoutError: cell ran longer than 2 s "
+        f"(failed copy kept at {job.failed_copy})"
+    )
+
+
+@pytest.mark.parametrize(
+    "code", ["import os; os._exit(1)", "import os; os.kill(os.getpid(), 9)"], ids=["exit", "kill"]
+)
+def test_dead_kernel_names_the_running_cell(tmp_path: Path, code: str) -> None:
+    err, job = run_failing(tmp_path, ["y = 1", code])
+    assert str(err) == (
+        "notebook nb.ipynb, cell step-1: DeadKernelError: the kernel died while the cell ran "
+        f"(failed copy kept at {job.failed_copy})"
+    )
+
+
+def test_sys_exit_in_a_cell_is_a_failure(tmp_path: Path) -> None:
+    err, job = run_failing(tmp_path, ["import sys; sys.exit(3)"])
+    assert str(err) == (
+        f"notebook nb.ipynb, cell step-0: SystemExit: 3 (failed copy kept at {job.failed_copy})"
+    )
+
+
+def test_notebook_failure_is_one_line_without_colour_codes() -> None:
+    err = NotebookFailed(Path("nb.ipynb"), "c1", "KeyError", "\x1b[31m'a\nb'\x1b[0m")
+    assert str(err) == "notebook nb.ipynb, cell c1: KeyError: 'a b'"
+
+
+def test_execute_runs_the_kernel_in_cwd_without_changing_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    # Notebooks run in threads that share the process's cwd: it must never move.
+    ours = os.getcwd()
+    real_chdir = os.chdir
+    moves: list[str] = []
+
+    def chdir(path: str) -> None:
+        moves.append(os.fspath(path))
+        real_chdir(path)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    code = "import os; open('here.txt', 'w').write(os.getcwd())"
+    src = make_notebook(tmp_path / "cwd.ipynb", [code])
+    monkeypatch.setattr(os, "chdir", chdir)
+    execute(NotebookJob(src, tmp_path / "out" / "cwd.ipynb", {}), cwd=work)
+    assert (work / "here.txt").read_text() == str(work)
+    assert set(moves) <= {ours}

@@ -31,6 +31,9 @@ if mode == "noout":
     sys.exit(0)
 out = Path(argv[argv.index("--output-dir") + 1]) / argv[argv.index("--output") + 1]
 out.parent.mkdir(parents=True, exist_ok=True)
+if mode == "partial":
+    out.write_text("<!DOCTYPE html><html><body>half")
+    sys.exit(1)
 if out.suffix == ".pdf":
     out.write_bytes(b"%PDF-1.7\\n1 0 obj<<>>endobj\\ntrailer<<>>\\n%%EOF\\n")
 else:
@@ -173,3 +176,15 @@ def test_unknown_engine_is_an_input_error() -> None:
         InputError, match="unknown engine 'latex': choose one of auto, pandoc, quarto"
     ):
         get_engine("latex")
+
+
+@pytest.mark.parametrize("mode", ["partial", "noout"])
+def test_failed_quarto_render_leaves_no_staging_folder(
+    tmp_path: Path, fake_quarto: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv("FAKE_QUARTO_MODE", mode)
+    job = make_job(tmp_path)
+    with pytest.raises((CommandFailed, RenderFailed)):
+        QuartoEngine().render(job)
+    assert not (job.build_dir / "quarto-out").exists()
+    assert sorted(p.name for p in job.build_dir.iterdir()) == []

@@ -1,9 +1,11 @@
 --[[
 briefkit.lua: pulls a build's artifacts into the brief, for both engines (pandoc and Quarto).
 
-Every string that comes from a seed or a reading enters the document as pandoc text nodes
-(pandoc.Inlines of a plain string), never as markup, so the writers escape it for HTML and typst.
-The one exception is the typst running header, built here as a typst *string literal*.
+Every string that comes from a seed or a reading enters the document as data, never as markup:
+in HTML as pandoc text nodes (pandoc.Inlines of a plain string), which the writer escapes; in typst
+as a typst *string literal* (`#"...";`), because pandoc's typst writer leaves "= ", "- ", "+ " and
+"1. " at the start of a table cell as markup (a heading, a list item). The running header is
+typst string literals too. Python writes such literals with briefkit.escape.typst_string.
 
 Metadata it reads:
   briefkit-build   folder of the build's artifacts, as this process can open it
@@ -50,6 +52,18 @@ local function read_json(rel)
   return pandoc.json.decode(read_file(rel), false)
 end
 
+local function is_typst()
+  return FORMAT:match("typst") ~= nil
+end
+
+-- A typst string literal of s: control characters and whitespace runs become one space, and
+-- only `\` and `"` need escaping inside the quotes.
+local function typst_string(s)
+  s = tostring(s):gsub("%c", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  s = s:gsub("\\", "\\\\"):gsub('"', '\\"')
+  return '"' .. s .. '"'
+end
+
 local function text(value)
   if value == nil or value == pandoc.json.null then
     return pandoc.Inlines({})
@@ -57,13 +71,12 @@ local function text(value)
   if type(value) == "number" and value == math.floor(value) then
     value = string.format("%d", value)
   end
+  if is_typst() then
+    -- The `;` ends the embedded expression, so a following "." is text, not a method call.
+    return pandoc.Inlines({ pandoc.RawInline("typst", "#" .. typst_string(value) .. ";") })
+  end
   -- A plain string becomes Str/Space nodes: no markdown is parsed.
   return pandoc.Inlines(tostring(value))
-end
-
-local function typst_string(s)
-  s = tostring(s):gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\r?\n", " ")
-  return '"' .. s .. '"'
 end
 
 local function meta_string(v)
@@ -148,8 +161,13 @@ local function make_figure(name)
     local div = read_file("figures/" .. name .. ".html")
     -- Attributes as a list of pairs: a Lua table's key order changes from run to run.
     content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { { "role", "img" }, { "aria-label", spec.alt } })) }
+  elseif is_typst() then
+    -- pandoc's typst writer drops an image's alt text: write the call, from string literals.
+    local src = media .. "/figures/" .. name .. ".svg"
+    local call = "#image(" .. typst_string(src) .. ", width: 100%, alt: " .. typst_string(spec.alt) .. ");"
+    content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
   else
-    local img = pandoc.Image(text(spec.alt), media .. "/figures/" .. name .. ".svg", "", pandoc.Attr("", {}, { width = "100%" }))
+    local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), media .. "/figures/" .. name .. ".svg", "", pandoc.Attr("", {}, { width = "100%" }))
     content = { pandoc.Plain({ img }) }
   end
   table.insert(blocks, pandoc.Figure(content, caption, pandoc.Attr("fig-" .. name, { "bk-figure" })))

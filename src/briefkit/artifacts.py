@@ -11,10 +11,13 @@ import csv
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from briefkit import escape
 
 logger = logging.getLogger("briefkit")
 
@@ -29,10 +32,15 @@ def _check_name(name: str) -> str:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data)."""
+    """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class Artifacts:
@@ -71,18 +79,26 @@ class Artifacts:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow([label for _, label in columns])
-        writer.writerows([["" if row[k] is None else row[k] for k in keys] for row in rows])
+        # Cells a spreadsheet would run as formulas get a leading "'" (escape.csv_cell).
+        writer.writerows(
+            [["" if row[k] is None else escape.csv_cell(row[k]) for k in keys] for row in rows]
+        )
         data = self.root / "data" / f"{name}.csv"
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(buf.getvalue(), encoding="utf-8")
         return path
 
     def figure(self, name: str, fig: Any, *, caption: str, alt: str) -> Path:
-        """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass."""
+        """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass.
+
+        Its text attributes (``text``, ``hovertext``, ``name``…) are data: plotly's pseudo-HTML
+        in them is escaped here (escape.plotly_figure_text), so it shows as written.
+        """
         _check_name(name)
         if not alt.strip():
             raise ValueError(f"figure {name!r} needs alt text")
-        spec = {"caption": caption, "alt": alt, "figure": json.loads(fig.to_json())}
+        figure = escape.plotly_figure_text(json.loads(fig.to_json()))
+        spec = {"caption": caption, "alt": alt, "figure": figure}
         path = self.root / "figures" / f"{name}.json"
         write_json(path, spec)
         return path
@@ -174,6 +190,31 @@ def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
     return written
 
 
+CHROMIUM_HINT = (
+    "PDF figures need Chrome or Chromium (Debian: apt-get install chromium; or run "
+    "kaleido_get_chrome; BROWSER_PATH names one); or build HTML only with --formats html"
+)
+
+
+def find_chromium() -> str:
+    """The Chrome or Chromium that kaleido would start (BROWSER_PATH, PATH, usual places)."""
+    from briefkit.errors import ToolNotFound
+
+    try:
+        from choreographer.browsers import Chromium
+
+        found = Chromium.find_browser(skip_local=False)
+    except Exception as exc:  # its search is best effort; any failure means "none found"
+        logger.debug("looking for Chromium failed: %s", exc)
+        found = None
+    if found is None or not (Path(found).is_file() and os.access(found, os.X_OK)):
+        where = (
+            f" (BROWSER_PATH={os.environ['BROWSER_PATH']})" if "BROWSER_PATH" in os.environ else ""
+        )
+        raise ToolNotFound(f"Chromium{where}", CHROMIUM_HINT)
+    return str(found)
+
+
 def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     from briefkit.errors import ToolNotFound
 
@@ -181,14 +222,11 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
         import kaleido
     except ImportError as exc:  # pragma: no cover - a dependency
         raise ToolNotFound("kaleido", "pip install kaleido") from exc
+    find_chromium()
     try:
         kaleido.start_sync_server(silence_warnings=True)
     except Exception as exc:
-        raise ToolNotFound(
-            "Chromium",
-            "PDF figures need Chrome or Chromium (Debian: apt-get install chromium); "
-            "or build HTML only with --formats html",
-        ) from exc
+        raise ToolNotFound("Chromium", f"{CHROMIUM_HINT} ({exc})") from exc
     paths = []
     try:
         for name, fig in figures:

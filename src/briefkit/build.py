@@ -13,16 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from briefkit import __version__, artifacts, command, export, notebooks
-from briefkit.errors import BriefkitError, InputError
-from briefkit.reading import Seed, load_seed
-from briefkit.render import FORMATS, RenderJob, get_engine
+from briefkit import __version__, artifacts, command, export, lock, notebooks
+from briefkit.errors import BriefkitError, InputError, RenderFailed
+from briefkit.reading import Seed, load_seed, seed_dir
+from briefkit.render import FORMATS, RenderJob, get_engine, verify_output
 
 logger = logging.getLogger("briefkit")
 
 BRIEF_SOURCE = Path("briefing/brief.qmd")
 #: Folders of a build that notebooks fill; emptied before notebooks run so nothing stale survives.
 ARTIFACT_DIRS = ("tables", "figures", "texts", "data", "notebooks")
+#: Seconds a build waits for another build of the same seed (then BuildLocked, exit 4).
+LOCK_WAIT = lock.DEFAULT_WAIT
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,22 @@ def run_notebooks(
     return notebooks.execute_all(jobs, cwd=root, timeout=timeout)
 
 
+def clear_outputs(build: Path) -> None:
+    """Remove the outputs of an earlier build, so that a failed build leaves none behind."""
+    for name in FORMATS.values():
+        for path in (build / name, build / f"{name}.tmp"):
+            path.unlink(missing_ok=True)
+
+
 def run_build(opts: BuildOptions) -> BuildResult:
-    """Build one seed's draft brief into ``_build/<seed>/``."""
+    """Build one seed's draft brief into ``_build/<seed>/``, holding the seed's build lock."""
+    root = opts.root.resolve()
+    seed_dir(root, opts.seed)  # a valid seed name, before any folder is made from it
+    with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
+        return _run_build(opts)
+
+
+def _run_build(opts: BuildOptions) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     root = opts.root.resolve()
@@ -163,6 +179,9 @@ def run_build(opts: BuildOptions) -> BuildResult:
     version = seed.version if opts.status == "release" else f"{seed.version}-dev+{digest[:8]}"
     timestamp = source_date_epoch(root)
     build = build_dir(root, seed.slug)
+    if "pdf" in opts.formats:
+        artifacts.find_chromium()  # before the notebooks run, not after
+    clear_outputs(build)
 
     t = time.perf_counter()
     run_notebooks(root, seed, timeout=opts.timeout)
@@ -190,6 +209,15 @@ def run_build(opts: BuildOptions) -> BuildResult:
     t = time.perf_counter()
     job = RenderJob(root, BRIEF_SOURCE, build, tuple(opts.formats), timestamp)
     outputs = engine.render(job)
+    # Exit code 0 promises every requested output, whole: do not trust an engine's word for it.
+    try:
+        for fmt in opts.formats:
+            if fmt not in outputs:
+                raise RenderFailed(f"{engine.name} produced no {fmt} output")
+            verify_output(outputs[fmt], fmt, engine.name)
+    except RenderFailed:
+        clear_outputs(build)
+        raise
     timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return BuildResult(

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from briefkit import __version__
-from briefkit.errors import EXIT_INTERRUPTED, EXIT_INVALID_INPUT, BriefkitError
+from briefkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, BriefkitError
+from briefkit.escape import terminal_text
 from briefkit.render import FORMATS
 
 logger = logging.getLogger("briefkit")
@@ -21,6 +22,8 @@ def _setup_logging(verbose: bool) -> None:
     handler = RichHandler(show_time=False, show_path=False, markup=False, rich_tracebacks=False)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # papermill logs a timeout or a dead kernel itself; NotebookFailed already says it in one line.
+    logging.getLogger("papermill").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -81,11 +84,15 @@ def _seeds(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    from briefkit.build import run_notebooks
+    from briefkit import build
+    from briefkit.build import build_dir, run_notebooks
+    from briefkit.lock import build_lock
     from briefkit.reading import load_seed
 
     for slug in _seeds(args):
-        done = run_notebooks(args.root.resolve(), load_seed(args.root, slug), timeout=args.timeout)
+        seed = load_seed(args.root, slug)
+        with build_lock(build_dir(args.root.resolve(), slug), wait=build.LOCK_WAIT):
+            done = run_notebooks(args.root.resolve(), seed, timeout=args.timeout)
         logger.info("%s: %d notebook(s) executed", slug, len(done))
     return 0
 
@@ -172,8 +179,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             logger.exception("failed")
         for line in str(exc).splitlines():
-            print(f"briefkit: error: {line}", file=sys.stderr)
+            print(f"briefkit: error: {terminal_text(line)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("briefkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: still one line, and the traceback on request
+        if args.debug:
+            logger.exception("internal error")
+        detail = " ".join(str(exc).split())
+        print(
+            f"briefkit: internal error: {type(exc).__name__}: {terminal_text(detail)} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -11,6 +11,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 #: Exit codes, documented in the README.
 EXIT_OK = 0
+EXIT_INTERNAL = 1
 EXIT_INVALID_INPUT = 2
 EXIT_STEP_FAILED = 3
 EXIT_ENVIRONMENT = 4
@@ -108,7 +109,9 @@ class NotebookFailed(StepFailed):
         self.kept = kept
         where = f"{path.name}, cell {cell}" if cell else path.name
         tail = f" (failed copy kept at {kept})" if kept else ""
-        super().__init__(f"notebook {where}: {ename}: {self.evalue}{tail}")
+        # One line, even when the error's value spans several.
+        evalue_line = " ".join(self.evalue.split())
+        super().__init__(f"notebook {where}: {ename}: {evalue_line}{tail}")
 
 
 class RenderFailed(StepFailed):

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,6 +82,10 @@ def _cell_label(nb_path: Path | None) -> str | None:
     return None
 
 
+#: Kernel processes (Popen) this process started; killed when the build is interrupted.
+_KERNELS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def _kernel_manager(log_path: Path) -> type[Any]:
     """A kernel manager whose kernel writes its stderr (TCP warnings, shutdown noise) to a log."""
     from jupyter_client.manager import AsyncKernelManager
@@ -94,8 +99,26 @@ def _kernel_manager(log_path: Path) -> type[Any]:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             finally:
                 log.close()  # the child keeps its own descriptor
+            process = getattr(self.provisioner, "process", None)
+            if process is not None:
+                _KERNELS.add(process)
 
     return QuietKernelManager
+
+
+def kill_kernels() -> int:
+    """Kill every kernel this process started that still runs; return how many.
+
+    Kernels run in their own session, so a Ctrl-C reaches only briefkit: without this, an
+    interrupted build would wait for every running cell to finish.
+    """
+    killed = 0
+    for process in list(_KERNELS):
+        # Not yet reaped by poll(), so the pid is still ours and cannot have been reused.
+        if process.poll() is None:
+            process.kill()
+            killed += 1
+    return killed
 
 
 def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
@@ -107,6 +130,12 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     job.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = job.output.with_suffix(".running.ipynb")
     job.output.with_suffix(".kernel.log").unlink(missing_ok=True)
+    # The cell that started last: a timeout or a dead kernel names no cell of its own.
+    started: list[str] = []
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        started.append(str(cell.get("id") or f"#{cell_index}"))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -115,13 +144,18 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     str(job.source),
                     str(tmp),
                     parameters=dict(job.parameters),
-                    cwd=str(cwd),
+                    # Not papermill's cwd=, which os.chdir()s the whole process: notebooks run in
+                    # threads, and one thread's chdir back raced another's kernel start. nbclient
+                    # starts the kernel in resources.metadata.path instead.
+                    resources={"metadata": {"path": str(cwd)}},
                     kernel_name="python3",
                     progress_bar=False,
                     log_output=False,
-                    request_save_on_cell_execute=False,
+                    # Saved as cells run, so that a timeout or a dead kernel leaves a copy to keep.
+                    request_save_on_cell_execute=True,
                     execution_timeout=timeout,
                     kernel_manager_class=_kernel_manager(job.output.with_suffix(".kernel.log")),
+                    on_cell_start=on_cell_start,
                 )
             finally:
                 _close_thread_loop()
@@ -134,14 +168,15 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     except CellTimeoutError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(
-            job.source, _cell_label(kept), "CellTimeoutError",
+            job.source, started[-1] if started else _cell_label(kept), "CellTimeoutError",
             f"cell ran longer than {timeout:g} s", str(exc), kept,
         ) from None  # fmt: skip
     except DeadKernelError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(
-            job.source, _cell_label(kept), "DeadKernelError", "the kernel died", str(exc), kept
-        ) from None
+            job.source, started[-1] if started else _cell_label(kept), "DeadKernelError",
+            "the kernel died while the cell ran", str(exc), kept,
+        ) from None  # fmt: skip
     nb = strip_volatile(json.loads(tmp.read_text(encoding="utf-8")))
     job.output.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.unlink()
@@ -177,15 +212,21 @@ def execute_all(
         return []
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     logger.info("executing %d notebook(s) with %d worker(s)", len(jobs), workers)
+    errors: list[BaseException] = []
+    results: list[Path] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(execute, job, cwd=cwd, timeout=timeout) for job in jobs]
-        errors: list[BaseException] = []
-        results: list[Path] = []
-        for fut in futures:
-            try:
-                results.append(fut.result())
-            except BaseException as exc:  # collected so every notebook gets to finish
-                errors.append(exc)
+        try:
+            for fut in futures:
+                try:
+                    results.append(fut.result())
+                except Exception as exc:  # collected so every notebook gets to finish
+                    errors.append(exc)
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            logger.debug("interrupted: killed %d kernel(s)", kill_kernels())
+            raise
     if errors:
         raise errors[0]
     return results

@@ -50,11 +50,12 @@ def verify_output(path: Path, fmt: str, engine: str) -> Path:
         raise RenderFailed(f"{engine} wrote an empty {fmt} output ({path})")
     with path.open("rb") as f:
         head = f.read(1024)
-        if fmt == "pdf":
-            f.seek(max(0, size - 1024))
-            tail = f.read()
+        f.seek(max(0, size - 1024))
+        tail = f.read()
     if fmt == "pdf" and (not head.startswith(b"%PDF-") or b"%%EOF" not in tail):
         raise RenderFailed(f"{engine} wrote an incomplete PDF ({path})")
     if fmt == "html" and b"<html" not in head.lower():
         raise RenderFailed(f"{engine} wrote an HTML output with no <html> element ({path})")
+    if fmt == "html" and b"</html>" not in tail.lower():
+        raise RenderFailed(f"{engine} wrote an incomplete HTML output, with no </html> ({path})")
     return path

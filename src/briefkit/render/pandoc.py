@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from briefkit import command
-from briefkit.errors import RenderFailed, ToolNotFound
+from briefkit.errors import CommandFailed, RenderFailed, ToolNotFound, strip_ansi
 from briefkit.render.base import RenderJob, verify_output
 
 logger = logging.getLogger("briefkit")
@@ -99,8 +100,23 @@ def compile_typst(source: Path, output: Path, *, root: Path, timestamp: int) -> 
             ignore_system_fonts=True,
         )
     except Exception as exc:  # typst raises its own TypstError with the diagnostic text
-        message = " ".join(str(exc).split())
-        raise RenderFailed(f"typst could not compile {source}: {message}") from exc
+        raise RenderFailed(f"typst could not compile {typst_diagnostic(exc, source)}") from exc
+
+
+_TYPST_ERROR = re.compile(r"^error: (.*)$", re.M)
+_TYPST_SPAN = re.compile(r"^\s*┌─ .*?:(\d+):(\d+)\s*$", re.M)
+
+
+def typst_diagnostic(exc: BaseException, source: Path) -> str:
+    """``source:line:column: message`` of a TypstError's first error, and how many follow."""
+    diagnostic = strip_ansi(str(getattr(exc, "diagnostic", "") or ""))
+    errors = _TYPST_ERROR.findall(diagnostic)
+    span = _TYPST_SPAN.search(diagnostic)
+    message = " ".join((errors[0] if errors else str(exc)).split())
+    # typst counts columns from 0; editors (and pandoc) count from 1.
+    where = f"{source}:{span[1]}:{int(span[2]) + 1}" if span else f"{source}"
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"{where}: {message}{more}"
 
 
 class PandocEngine:
@@ -125,25 +141,40 @@ class PandocEngine:
             self._version = f"{first.strip()}, typst {typst_version}"
         return self._version
 
+    def _pandoc(self, job: RenderJob, fmt: str, output: Path) -> None:
+        """Run pandoc; a failure shows pandoc's warnings and errors, not only its last line."""
+        try:
+            command.run([self.binary, *pandoc_args(job, fmt, output)], cwd=job.root, timeout=300)
+        except CommandFailed as exc:
+            lines = [ln.strip() for ln in exc.stderr.splitlines()]
+            said = [ln for ln in lines if ln.startswith(("[WARNING]", "[ERROR]"))]
+            detail = "; ".join(said or lines[-1:]) or f"exit code {exc.returncode}"
+            raise RenderFailed(f"pandoc could not render {job.source} to {fmt}: {detail}") from exc
+
     def render(self, job: RenderJob) -> dict[str, Path]:
-        """Render HTML and/or PDF; each is written beside its final name, then renamed."""
+        """Render HTML and/or PDF; each is written beside its final name, then renamed.
+
+        A failure or an interrupt removes the partial file: nothing half-written is left.
+        """
         outputs: dict[str, Path] = {}
         for fmt in job.formats:
             final = job.output(fmt)
             tmp = final.with_name(final.name + ".tmp")
-            if fmt == "html":
-                command.run(
-                    [self.binary, *pandoc_args(job, "html", tmp)], cwd=job.root, timeout=300
-                )
-                verify_output(tmp, "html", self.name)
-            elif fmt == "pdf":
-                typ = job.build_dir / "brief.typ"
-                command.run(
-                    [self.binary, *pandoc_args(job, "typst", typ)], cwd=job.root, timeout=300
-                )
-                compile_typst(typ, tmp, root=job.build_dir, timestamp=job.timestamp)
-                verify_output(tmp, "pdf", self.name)
-            else:
-                raise ValueError(f"unknown format {fmt!r}")
-            outputs[fmt] = tmp.replace(final)
+            typ = job.build_dir / "brief.typ"
+            typ_tmp = typ.with_name(typ.name + ".tmp")
+            try:
+                if fmt == "html":
+                    self._pandoc(job, "html", tmp)
+                    verify_output(tmp, "html", self.name)
+                elif fmt == "pdf":
+                    self._pandoc(job, "typst", typ_tmp)
+                    typ_tmp.replace(typ)
+                    compile_typst(typ, tmp, root=job.build_dir, timestamp=job.timestamp)
+                    verify_output(tmp, "pdf", self.name)
+                else:
+                    raise ValueError(f"unknown format {fmt!r}")
+                outputs[fmt] = tmp.replace(final)
+            finally:
+                tmp.unlink(missing_ok=True)
+                typ_tmp.unlink(missing_ok=True)
         return outputs

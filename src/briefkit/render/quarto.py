@@ -100,6 +100,13 @@ class QuartoEngine:
         stage = job.build_dir / "quarto-out"
         if stage.exists():
             shutil.rmtree(stage)
+        try:
+            return self._render(job, stage)
+        finally:
+            # A failed or interrupted render leaves nothing half-written behind.
+            shutil.rmtree(stage, ignore_errors=True)
+
+    def _render(self, job: RenderJob, stage: Path) -> dict[str, Path]:
         outputs: dict[str, Path] = {}
         source_dir = (job.root / job.source).parent
         for fmt in job.formats:
@@ -117,5 +124,4 @@ class QuartoEngine:
             command.run([self.binary, *quarto_args(opts)], cwd=job.root, env=env, timeout=900)
             produced = verify_output(stage / name, fmt, self.name)
             outputs[fmt] = produced.replace(job.output(fmt))
-        shutil.rmtree(stage, ignore_errors=True)
         return outputs

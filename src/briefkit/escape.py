@@ -1,0 +1,113 @@
+"""Escaping at the point where data becomes markup: the one module that knows how.
+
+Text from a seed or a reading is data. Wherever Python puts such text into a language that
+interprets it (pandoc markdown, typst, plotly's pseudo-HTML labels, a spreadsheet's formulas, a
+terminal), it goes through one of these functions, so the reader sees the text and nothing runs.
+The Lua filter (``briefing/filters/briefkit.lua``) does the same for the documents by building
+pandoc text nodes, and its typst running header with the same string-literal rule as
+:func:`typst_string`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from typing import Any
+
+_ASCII_PUNCT = frozenset(string.punctuation)
+_MD_WHITESPACE = re.compile(r"\s+")
+#: Control characters have no visible text, and some are terminal commands: those that break
+#: lines become spaces, tab and newline stay, every other one is dropped.
+_PRINTABLE = {
+    i: (" " if chr(i).isspace() else None)
+    for i in (*range(0x20), *range(0x7F, 0xA0))
+    if chr(i) not in "\t\n"
+}
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters; line-breaking ones (CR, VT, FF, NEL…) as spaces."""
+    return text.translate(_PRINTABLE)
+
+
+def markdown_text(text: str) -> str:
+    """Pandoc-markdown inline text showing ``text`` literally: ASCII punctuation backslashed.
+
+    Every ASCII punctuation character may be backslash-escaped in pandoc markdown, and then
+    stands for itself, so no emphasis, link, raw HTML, raw attribute, maths, citation, smart
+    quote or entity can start. Line breaks and runs of whitespace become one space, so no block
+    syntax (headings, lists, code blocks, fences, tables) can start either.
+    """
+    flat = _MD_WHITESPACE.sub(" ", printable(text))
+    return "".join("\\" + ch if ch in _ASCII_PUNCT else ch for ch in flat)
+
+
+def typst_string(text: str) -> str:
+    """A typst string literal (quotes included) whose value is ``text``; never typst code."""
+    body = (
+        printable(text)
+        .replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\t", "\\t")
+    )
+    return f'"{body}"'
+
+
+def plotly_text(text: str) -> str:
+    """Text for a plotly label or hover text: its pseudo-HTML tags and entities shown as text.
+
+    plotly.js reads ``<b>``, ``<br>``, ``<a href=…>`` and ``&…;`` entities in text attributes;
+    escaping ``&``, ``<`` and ``>`` as entities makes it draw the characters themselves.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: Figure attributes that plotly.js draws as pseudo-HTML and that carry data, not templates.
+PLOTLY_TEXT_KEYS = frozenset({"text", "hovertext", "name", "ticktext", "labels"})
+
+
+def plotly_figure_text(node: Any, *, _key: str | None = None) -> Any:
+    """Escape, with :func:`plotly_text`, every data-carrying text attribute of a figure's JSON.
+
+    ``hovertemplate`` and ``texttemplate`` are left alone: they are written by the notebook's
+    code (its formatting), not by a seed, and refer to the data only through ``%{…}``.
+    """
+    if isinstance(node, dict):
+        return {k: plotly_figure_text(v, _key=k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plotly_figure_text(v, _key=_key) for v in node]
+    if isinstance(node, str) and _key in PLOTLY_TEXT_KEYS:
+        return plotly_text(node)
+    return node
+
+
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text: a formula-like string gets a leading ``'``.
+
+    Numbers, signed numbers and a lone ``-`` (a placeholder) are kept as they are.
+    """
+    if not isinstance(value, str) or value == "-" or _NUMBER.match(value):
+        return value
+    if value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def terminal_text(text: str) -> str:
+    """A line safe to print on a terminal: control characters (escape sequences) made visible."""
+    return "".join(
+        ch if ch in "\t\n" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}"
+        for ch in text
+    )
+
+
+def visible(text: str) -> str:
+    """The visible text of ``text``: :func:`printable`, with whitespace runs as one space."""
+    return " ".join(printable(text).split())

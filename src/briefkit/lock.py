@@ -1,0 +1,41 @@
+"""One build at a time per seed: an OS file lock that a killed build can never leave held."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from briefkit.errors import BuildLocked
+
+logger = logging.getLogger("briefkit")
+
+#: Seconds a build waits for another build of the same seed before giving up.
+DEFAULT_WAIT = 5.0
+
+
+@contextmanager
+def build_lock(folder: Path, *, wait: float = DEFAULT_WAIT) -> Iterator[Path]:
+    """Hold ``folder/.lock`` for the duration; raise BuildLocked after ``wait`` seconds.
+
+    The lock is an flock on the file, so the kernel releases it when its holder dies: a killed
+    build never blocks the next one (the file itself stays, and does not matter).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ".lock"
+    lock = FileLock(path, timeout=wait)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BuildLocked(
+            f"another build is running in {folder} (waited {wait:g} s for {path}); "
+            "wait for it to finish, or stop it"
+        ) from None
+    logger.debug("locked %s", path)
+    try:
+        yield path
+    finally:
+        lock.release()

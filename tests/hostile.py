@@ -1,0 +1,20 @@
+"""Hostile strings: markup, script and typst code that must always show as plain text."""
+
+from __future__ import annotations
+
+HOSTILE = [
+    "<script>window.__pwned=1;alert(1)</script>",
+    "<img src=x onerror=window.__pwned=1>",
+    "[x](javascript:window.__pwned=1)",
+    "```{=html}",
+    "<b onmouseover=window.__pwned=1>bold</b>",
+    "```{=typst}",
+    '#read("/etc/passwd")',
+    '#eval("1+1")',
+    "$x$ @ref // comment \\ | ] * _ #",
+    "</script><!--",
+    "= heading",
+    "- item",
+    "1. item",
+    "&amp; &lt;b&gt;",
+]

@@ -1,0 +1,193 @@
+"""A hostile seed builds; its text shows as text in HTML and PDF, runs nowhere, breaks no table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typst
+
+from briefkit.build import BuildOptions, run_build
+from briefkit.escape import visible
+
+from .conftest import copy_project
+from .hostile import HOSTILE
+from .test_build import HEADINGS
+
+pytestmark = pytest.mark.build
+
+SLUG = "hostile"
+TITLE = '<script>window.__pwned=1</script> #eval("1+1") $x$'
+AUTHOR = "<img src=x onerror=window.__pwned=1> @ref"
+ACTOR = "[x](javascript:window.__pwned=1) | ] *"
+#: Every string the brief must show verbatim: the hostile set, and the ones above.
+EXPECTED = [*HOSTILE, TITLE, AUTHOR, ACTOR]
+
+
+def write_hostile_seed(root: Path) -> None:
+    """Write seeds/hostile: every hostile string in the article, reading and source metadata."""
+    seed = root / "seeds" / SLUG
+    seed.mkdir(parents=True)
+    article = "A hostile article.\n\n" + "\n\n".join(f"It says {h} here." for h in HOSTILE) + "\n"
+    (seed / "article.txt").write_text(article, encoding="utf-8")
+    sha = hashlib.sha256(article.encode()).hexdigest()
+    # JSON is YAML 1.2: every string is written as a double-quoted, fully escaped scalar.
+    source = {
+        "title": {"value": TITLE, "basis": "Hostile by design."},
+        "author": AUTHOR,
+        "outlet": {"value": None, "basis": "</script> not stated"},
+        "date": {"value": None, "basis": "not stated"},
+        "language": "en",
+        "sha256": sha,
+    }
+    reading = {
+        "schema_version": 1,
+        "thesis": {"text": " ".join(HOSTILE), "status": "stated", "quotes": [HOSTILE[0]]},
+        "key_judgements": HOSTILE,
+        "claims": [
+            {"id": f"C{i}", "text": h, "status": "stated", "quotes": [h]}
+            for i, h in enumerate(HOSTILE, 1)
+        ],
+        "objections": [
+            {
+                "id": "O1",
+                "text": HOSTILE[3],
+                "status": "stated",
+                "quotes": [HOSTILE[3]],
+                "held_by": ["A1"],
+                "answer": HOSTILE[6],
+            }
+        ],
+        "events": [
+            {
+                "id": f"T{i}",
+                "text": h,
+                "date": "2024",
+                "precision": "year",
+                "when": "past",
+                "date_source": "article",
+                "status": "stated",
+                "quotes": [h],
+            }
+            for i, h in enumerate(HOSTILE[:4], 1)
+        ],
+        "actors": [{"id": "A1", "name": ACTOR}],
+    }
+    (seed / "source.yaml").write_text(json.dumps(source, indent=1), encoding="utf-8")
+    (seed / "reading.yaml").write_text(json.dumps(reading, indent=1), encoding="utf-8")
+    (seed / "brief.yaml").write_text("version: 0.1.0\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile seed built once (pandoc engine, HTML and PDF); returns its build folder."""
+    root = copy_project(tmp_path_factory.mktemp("hostile") / "project", seeds=())
+    write_hostile_seed(root)
+    result = run_build(BuildOptions(root, SLUG, engine="pandoc"))
+    assert set(result.outputs) == {"html", "pdf"}
+    return root / "_build" / SLUG
+
+
+def test_hostile_html_runs_no_script_and_shows_every_string(
+    hostile_build: Path, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((hostile_build / "brief.html").as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
+    # Show a hover label of hostile text, as a reader's mouse would.
+    page.evaluate("Plotly.Fx.hover('fig-argument-map', [{curveNumber: 2, pointNumber: 1}])")
+    page.wait_for_selector("#fig-argument-map .hovertext")
+    hover = page.evaluate("document.querySelector('#fig-argument-map .hovertext').textContent")
+    pwned = page.evaluate("typeof window.__pwned")
+    text = visible(page.inner_text("body"))
+    title = page.title()
+    context.close()
+    assert pwned == "undefined"
+    assert dialogs == []
+    assert visible(hover) == visible(HOSTILE[0])
+    assert visible(TITLE) in visible(title)
+    missing = [s for s in EXPECTED if visible(s) not in text]
+    assert missing == []
+
+
+class _Tags(HTMLParser):
+    """Event-handler attributes, script URLs and <script> elements of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handlers: list[str] = []
+        self.script_urls: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.scripts += tag == "script"
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.handlers.append(f"<{tag} {name}>")
+            if name in {"href", "src", "action"} and (value or "").strip().lower().startswith(
+                ("javascript:", "vbscript:")
+            ):
+                self.script_urls.append(f"<{tag} {name}={value}>")
+
+
+def test_hostile_html_has_only_the_briefs_own_scripts(hostile_build: Path) -> None:
+    html = (hostile_build / "brief.html").read_text(encoding="utf-8")
+    figures = len(list((hostile_build / "figures").glob("*.json")))
+    # plotly.js once, then one script per figure; nothing from the seed.
+    assert html.lower().count("<script") == 1 + figures
+    tags = _Tags()
+    tags.feed(html)
+    assert tags.handlers == []
+    assert tags.script_urls == []
+    assert tags.scripts == 1 + figures
+
+
+def test_hostile_pdf_text_contains_every_string(hostile_build: Path) -> None:
+    # -raw keeps the text order and the spaces typst sets around "=" (the default drops them).
+    text = subprocess.run(
+        ["pdftotext", "-raw", str(hostile_build / "brief.pdf"), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    flat = visible(text)
+    missing = [s for s in EXPECTED if visible(s) not in flat]
+    assert missing == []
+    assert "root:x:0:0" not in text  # #read("/etc/passwd") was never run
+
+
+def test_hostile_tables_keep_every_row_in_html_and_typst(hostile_build: Path, browser: Any) -> None:
+    specs = {
+        p.stem: json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((hostile_build / "tables").glob("*.json"))
+    }
+    page = browser.new_page()
+    page.goto((hostile_build / "brief.html").as_uri())
+    html_rows = {
+        name: page.evaluate(f"document.querySelectorAll('#tbl-{name} tbody tr').length")
+        for name in specs
+    }
+    page.close()
+    assert html_rows == {name: len(spec["rows"]) for name, spec in specs.items()}
+
+    typ = hostile_build / "brief.typ"
+    figures = json.loads(typst.query(str(typ), "figure", root=str(hostile_build)))
+    cells = {
+        f["label"].strip("<>"): sum(
+            1 for c in f["body"]["body"]["children"] if c.get("func") == "cell"
+        )
+        for f in figures
+        if f.get("kind") == "table"
+    }
+    assert cells == {
+        f"tbl-{name}": len(spec["rows"]) * len(spec["columns"]) for name, spec in specs.items()
+    }
+    # Data made no heading: only the outline's title and the brief's own sections.
+    headings = json.loads(typst.query(str(typ), "heading", root=str(hostile_build)))
+    assert [h["body"].get("text") for h in headings] == ["Contents", *HEADINGS]

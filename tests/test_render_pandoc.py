@@ -1,0 +1,104 @@
+"""The embedded engine's faults: pandoc warnings fail, typst errors show their line."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from briefkit.errors import RenderFailed
+from briefkit.render import pandoc as pandoc_engine
+from briefkit.render.base import RenderJob, verify_output
+from briefkit.render.pandoc import PandocEngine, compile_typst
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def make_job(tmp_path: Path, qmd: str, formats: tuple[str, ...]) -> RenderJob:
+    """A project with the brief's filter and CSS, a test copy of brief.qmd, and a build folder."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "briefing", root / "briefing")
+    (root / "briefing" / "brief.qmd").write_text(qmd, encoding="utf-8")
+    build = root / "_build" / "demo"
+    build.mkdir(parents=True)
+    meta = {"title": "T", "subtitle": "S", "date": "D", "stamp": "draft", "short_title": "T"}
+    (build / "brief.json").write_text(json.dumps(meta), encoding="utf-8")
+    return RenderJob(root, Path("briefing/brief.qmd"), build, formats, 0)
+
+
+def leftovers(job: RenderJob) -> list[str]:
+    """Files named brief.* in the build folder, except the metadata."""
+    return sorted(p.name for p in job.build_dir.glob("brief.*") if p.name != "brief.json")
+
+
+def test_pandoc_warning_fails_the_build_and_names_the_warning(tmp_path: Path) -> None:
+    job = make_job(tmp_path, "# Brief\n\n![a figure](figures/missing.png)\n", ("html",))
+    with pytest.raises(RenderFailed) as info:
+        PandocEngine().render(job)
+    assert str(info.value) == (
+        "pandoc could not render briefing/brief.qmd to html: "
+        "[WARNING] Could not fetch resource figures/missing.png"
+    )
+    assert info.value.exit_code == 3
+    assert leftovers(job) == []
+
+
+def test_typst_error_shows_file_line_and_message(tmp_path: Path) -> None:
+    source = tmp_path / "bad.typ"
+    source.write_text("= Title\n\nSome text\n#let x = (\n#foo(1)\n", encoding="utf-8")
+    with pytest.raises(RenderFailed) as info:
+        compile_typst(source, tmp_path / "bad.pdf", root=tmp_path, timestamp=0)
+    assert str(info.value) == (
+        f"typst could not compile {source}:4:10: unclosed delimiter (and 1 more error(s))"
+    )
+    assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_typst_cannot_read_outside_the_build_folder(tmp_path: Path) -> None:
+    source = tmp_path / "build" / "read.typ"
+    source.parent.mkdir()
+    source.write_text('#read("/etc/passwd")\n', encoding="utf-8")
+    with pytest.raises(
+        RenderFailed, match=r"read\.typ:1:7: file not found \(searched at .*/build/etc/passwd\)"
+    ):
+        compile_typst(source, tmp_path / "read.pdf", root=source.parent, timestamp=0)
+
+
+def test_interrupt_while_rendering_leaves_no_partial_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = make_job(tmp_path, "# Brief\n\nText.\n", ("pdf",))
+
+    def interrupted(source: Path, output: Path, **_: object) -> None:
+        output.write_bytes(b"%PDF-1.7\n half a page")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pandoc_engine, "compile_typst", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        PandocEngine().render(job)
+    assert leftovers(job) == ["brief.typ"]  # the complete intermediate; no brief.pdf(.tmp)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "message"),
+    [
+        (
+            "html",
+            b"<!DOCTYPE html><html><body>cut short",
+            "incomplete HTML output, with no </html>",
+        ),
+        ("html", b"just text</html>", "HTML output with no <html> element"),
+        ("pdf", b"%PDF-1.7\n1 0 obj", "incomplete PDF"),
+        ("pdf", b"", "empty pdf output"),
+    ],
+)
+def test_incomplete_output_is_a_failure(
+    tmp_path: Path, fmt: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / f"brief.{fmt}"
+    path.write_bytes(content)
+    with pytest.raises(RenderFailed, match=re.escape(message)):
+        verify_output(path, fmt, "pandoc")
