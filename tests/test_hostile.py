@@ -17,7 +17,7 @@ from briefkit.escape import visible
 
 from .conftest import copy_project
 from .hostile import HOSTILE
-from .test_build import HEADINGS
+from .test_brief import SECTIONS
 
 pytestmark = pytest.mark.build
 
@@ -60,7 +60,7 @@ def write_hostile_seed(root: Path) -> None:
                 "status": "stated",
                 "quotes": [HOSTILE[3]],
                 "held_by": ["A1"],
-                "answer": HOSTILE[6],
+                "answer": {"text": HOSTILE[6], "status": "stated", "quotes": [HOSTILE[6]]},
             }
         ],
         "events": [
@@ -103,9 +103,10 @@ def test_hostile_html_runs_no_script_and_shows_every_string(
     page.goto((hostile_build / "brief.html").as_uri())
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
     # Show a hover label of hostile text, as a reader's mouse would.
-    page.evaluate("Plotly.Fx.hover('fig-argument-map', [{curveNumber: 2, pointNumber: 1}])")
-    page.wait_for_selector("#fig-argument-map .hovertext")
-    hover = page.evaluate("document.querySelector('#fig-argument-map .hovertext').textContent")
+    # Traces of the argument map: three kinds of link, then the claims (curve 3; C1 first).
+    page.evaluate("Plotly.Fx.hover('plot-argument-map', [{curveNumber: 3, pointNumber: 0}])")
+    page.wait_for_selector("#plot-argument-map .hovertext")
+    hover = page.evaluate("document.querySelector('#plot-argument-map .hovertext').textContent")
     pwned = page.evaluate("typeof window.__pwned")
     text = visible(page.inner_text("body"))
     title = page.title()
@@ -162,6 +163,15 @@ def test_hostile_pdf_text_contains_every_string(hostile_build: Path) -> None:
     assert "root:x:0:0" not in text  # #read("/etc/passwd") was never run
 
 
+def plain(content: dict[str, Any]) -> str:
+    """The text of a queried typst content element (a text node, or a sequence of them)."""
+    if "text" in content:
+        return str(content["text"])
+    if content.get("func") == "space":
+        return " "
+    return "".join(plain(child) for child in content.get("children", []))
+
+
 def test_hostile_tables_keep_every_row_in_html_and_typst(hostile_build: Path, browser: Any) -> None:
     specs = {
         p.stem: json.loads(p.read_text(encoding="utf-8"))
@@ -190,4 +200,6 @@ def test_hostile_tables_keep_every_row_in_html_and_typst(hostile_build: Path, br
     }
     # Data made no heading: only the outline's title and the brief's own sections.
     headings = json.loads(typst.query(str(typ), "heading", root=str(hostile_build)))
-    assert [h["body"].get("text") for h in headings] == ["Contents", *HEADINGS]
+    # (The PDF's outline follows the executive summary.)
+    expected = [SECTIONS[0], "Contents", *SECTIONS[1:]]
+    assert [plain(h["body"]) for h in headings] == expected
