@@ -11,7 +11,7 @@ from pathlib import Path
 
 from briefkit import command
 from briefkit.errors import RenderFailed, ToolNotFound
-from briefkit.render.base import RenderJob, verify_output
+from briefkit.render.base import RenderJob, inline_plotly, verify_output
 
 logger = logging.getLogger("briefkit")
 
@@ -131,7 +131,7 @@ class PandocEngine:
                 command.run(
                     [self.binary, *pandoc_args(job, "html", tmp)], cwd=job.root, timeout=300
                 )
-                verify_output(tmp, "html", self.name)
+                verify_output(inline_plotly(tmp, job.build_dir), "html", self.name)
             elif fmt == "pdf":
                 typ = job.build_dir / "brief.typ"
                 command.run(
