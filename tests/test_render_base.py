@@ -37,5 +37,5 @@ def test_escaped_placeholder_from_seed_text_is_left_alone(tmp_path: Path) -> Non
 
 def test_two_placeholders_are_a_render_failure(tmp_path: Path) -> None:
     page = write_build(tmp_path, f"<html>{PLOTLY_PLACEHOLDER}{PLOTLY_PLACEHOLDER}</html>")
-    with pytest.raises(RenderFailed, match="2 plotly.js placeholders"):
+    with pytest.raises(RenderFailed, match=r"2 plotly\.js placeholders"):
         inline_plotly(page, tmp_path)

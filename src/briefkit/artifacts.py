@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +27,19 @@ def _check_name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"artifact name {name!r}: use lower-case letters, digits and '-'")
     return name
+
+
+#: Set by briefkit in a notebook's kernel: a file to which every written artifact is appended, so
+#: the build's cache knows which notebook owns which artifact (see briefkit.cache).
+ARTIFACT_LOG_ENV = "BRIEFKIT_ARTIFACT_LOG"
+
+
+def _log_written(path: Path) -> Path:
+    log = os.environ.get(ARTIFACT_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{path.resolve()}\n")
+    return path
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -66,13 +80,13 @@ class Artifacts:
             "widths": list(widths) if widths else None,
             "csv": f"data/{name}.csv",
         }
-        path = self.root / "tables" / f"{name}.json"
+        path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow([label for _, label in columns])
         writer.writerows([["" if row[k] is None else row[k] for k in keys] for row in rows])
-        data = self.root / "data" / f"{name}.csv"
+        data = _log_written(self.root / "data" / f"{name}.csv")
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(buf.getvalue(), encoding="utf-8")
         return path
@@ -83,21 +97,21 @@ class Artifacts:
         if not alt.strip():
             raise ValueError(f"figure {name!r} needs alt text")
         spec = {"caption": caption, "alt": alt, "figure": json.loads(fig.to_json())}
-        path = self.root / "figures" / f"{name}.json"
+        path = _log_written(self.root / "figures" / f"{name}.json")
         write_json(path, spec)
         return path
 
     def text(self, name: str, value: str | Sequence[str]) -> Path:
         """Write a text (or a list of texts) that the brief shows verbatim."""
         _check_name(name)
-        path = self.root / "texts" / f"{name}.json"
+        path = _log_written(self.root / "texts" / f"{name}.json")
         write_json(path, value if isinstance(value, str) else list(value))
         return path
 
     def data(self, name: str, value: Any) -> Path:
         """Write a JSON data file for readers to download."""
         _check_name(name)
-        path = self.root / "data" / f"{name}.json"
+        path = _log_written(self.root / "data" / f"{name}.json")
         write_json(path, value)
         return path
 

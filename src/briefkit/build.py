@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -10,16 +11,20 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from briefkit import __version__, artifacts, command, notebooks
+from briefkit import __version__, artifacts, cache, command, notebooks
 from briefkit.errors import BriefkitError, InputError
-from briefkit.reading import Seed, load_seed
 from briefkit.render import FORMATS, RenderJob, get_engine
+from briefkit.seeds import seed_dir
+
+if TYPE_CHECKING:
+    from briefkit.reading import Seed
 
 logger = logging.getLogger("briefkit")
 
 BRIEF_SOURCE = Path("briefing/brief.qmd")
-#: Folders of a build that notebooks fill; emptied before notebooks run so nothing stale survives.
+#: Folders of a build that notebooks fill; emptied before a cold run (see briefkit.cache).
 ARTIFACT_DIRS = ("tables", "figures", "texts", "data", "notebooks")
 
 
@@ -44,6 +49,9 @@ class BuildResult:
     engine_version: str
     outputs: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    #: The steps that ran (the others were current): check, notebook-<name>, figures, meta,
+    #: render-<format>.
+    executed: list[str] = field(default_factory=list)
 
 
 def build_dir(root: Path, seed: str) -> Path:
@@ -53,7 +61,11 @@ def build_dir(root: Path, seed: str) -> Path:
 
 def input_files(root: Path, seed: Seed) -> list[Path]:
     """Every file whose content decides the brief, sorted."""
-    files = [p for p in seed.path.iterdir() if p.is_file()]
+    return _input_files(root, seed.path)
+
+
+def _input_files(root: Path, seed_path: Path) -> list[Path]:
+    files = [p for p in seed_path.iterdir() if p.is_file()]
     files += notebooks.find_notebooks(root)
     files += [p for p in (root / "briefing").rglob("*") if p.is_file()]
     files.append(root / "_quarto.yml")
@@ -62,8 +74,12 @@ def input_files(root: Path, seed: Seed) -> list[Path]:
 
 def content_hash(root: Path, seed: Seed) -> str:
     """sha256 over the inputs' relative paths and bytes, and briefkit's own version."""
+    return _content_hash(root, seed.path)
+
+
+def _content_hash(root: Path, seed_path: Path) -> str:
     h = hashlib.sha256(f"briefkit {__version__}\n".encode())
-    for path in input_files(root, seed):
+    for path in _input_files(root, seed_path):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -116,6 +132,21 @@ def _reset(build: Path) -> None:
         shutil.rmtree(build / name, ignore_errors=True)
 
 
+def notebook_jobs(root: Path, slug: str) -> list[notebooks.NotebookJob]:
+    """One job per project notebook, writing into ``slug``'s build folder."""
+    build = build_dir(root, slug)
+    rel_build = build.relative_to(root).as_posix()
+    return [
+        notebooks.NotebookJob(
+            source=nb,
+            output=build / "notebooks" / nb.name,
+            # Relative paths, so that no machine path leaks into the executed notebooks.
+            parameters={"seed": slug, "root": ".", "build_dir": rel_build},
+        )
+        for nb in notebooks.find_notebooks(root)
+    ]
+
+
 def run_notebooks(
     root: Path, seed: Seed, *, timeout: float = notebooks.DEFAULT_TIMEOUT
 ) -> list[Path]:
@@ -123,50 +154,81 @@ def run_notebooks(
     build = build_dir(root, seed.slug)
     build.mkdir(parents=True, exist_ok=True)
     _reset(build)
-    rel_build = build.relative_to(root).as_posix()
-    jobs = [
-        notebooks.NotebookJob(
-            source=nb,
-            output=build / "notebooks" / nb.name,
-            # Relative paths, so that no machine path leaks into the executed notebooks.
-            parameters={"seed": seed.slug, "root": ".", "build_dir": rel_build},
-        )
-        for nb in notebooks.find_notebooks(root)
-    ]
-    return notebooks.execute_all(jobs, cwd=root, timeout=timeout)
+    return notebooks.execute_all(notebook_jobs(root, seed.slug), cwd=root, timeout=timeout)
 
 
 def run_build(opts: BuildOptions) -> BuildResult:
-    """Build one seed's draft brief into ``_build/<seed>/``."""
+    """Build one seed's draft brief into ``_build/<seed>/``, running only the steps needed."""
     timings: dict[str, float] = {}
+    executed: list[str] = []
     t0 = time.perf_counter()
     root = opts.root.resolve()
     unknown = [f for f in opts.formats if f not in FORMATS]
     if unknown or not opts.formats:
         raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
-    seed = load_seed(root, opts.seed)
+    seed_path = seed_dir(root, opts.seed)
+    build = build_dir(root, opts.seed)
+    steps = cache.StepCache(build)
+    seed_inputs = cache.tree_digests(root, cache.files_under(seed_path))
+    deps = cache.dependency_versions(
+        sorted({*cache.NOTEBOOK_DEPS, *cache.FIGURE_DEPS, *cache.RENDER_DEPS})
+    )
+    reading_deps = {k: v for k, v in deps.items() if k == "python" or k in cache.READING_DEPS}
+    check_parts = {"seed": seed_inputs, "code": cache.code_digest(), "deps": reading_deps}
+    seed: Seed | None = None
+    if steps.fresh("check", check_parts) is None:
+        seed = _load_seed(root, opts.seed)
+        steps.record("check", check_parts, [])
+        executed.append("check")
     timings["check"] = time.perf_counter() - t0
 
     engine = get_engine(opts.engine)
-    version = f"{seed.version}-dev+{content_hash(root, seed)[:8]}"
     timestamp = source_date_epoch(root)
-    build = build_dir(root, seed.slug)
 
     t = time.perf_counter()
-    run_notebooks(root, seed, timeout=opts.timeout)
+    executed += cache.run_notebooks(
+        steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs, deps=deps,
+        timeout=opts.timeout, reset=lambda: _reset(build),
+    )  # fmt: skip
     timings["notebooks"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    artifacts.export_figures(build, static="pdf" in opts.formats)
-    artifacts.write_plotly_js(build)
+    if cache.export_figures(steps, static="pdf" in opts.formats, deps=deps):
+        executed.append("figures")
     timings["figures"] = time.perf_counter() - t
 
-    meta = brief_metadata(seed, version, "draft", timestamp, engine.version())
-    artifacts.write_json(build / "brief.json", meta)
+    content = _content_hash(root, seed_path)
+    meta_parts = {
+        **check_parts,
+        "content": content,
+        "timestamp": timestamp,
+        "engine": engine.version(),
+    }
+    meta_path = build / "brief.json"
+    if steps.fresh("meta", meta_parts) is None:
+        seed = seed or _load_seed(root, opts.seed)
+        version = f"{seed.version}-dev+{content[:8]}"
+        meta = brief_metadata(seed, version, "draft", timestamp, engine.version())
+        artifacts.write_json(meta_path, meta)
+        steps.record("meta", meta_parts, [meta_path])
+        executed.append("meta")
+    version = json.loads(meta_path.read_text(encoding="utf-8"))["version"]
 
     t = time.perf_counter()
     job = RenderJob(root, BRIEF_SOURCE, build, tuple(opts.formats), timestamp)
-    outputs = engine.render(job)
+    outputs, rendered = cache.render(steps, engine, job, deps)
+    executed += rendered
     timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return BuildResult(seed.slug, version, engine.name, engine.version(), outputs, timings)
+    if not executed:
+        logger.info("%s: up to date", opts.seed)
+    return BuildResult(
+        seed.slug if seed else opts.seed, version, engine.name, engine.version(), outputs,
+        timings, executed,
+    )  # fmt: skip
+
+
+def _load_seed(root: Path, slug: str) -> Seed:
+    from briefkit.reading import load_seed
+
+    return load_seed(root, slug)

@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _seeds(args: argparse.Namespace) -> list[str]:
     from briefkit.errors import InputError
-    from briefkit.reading import list_seeds
+    from briefkit.seeds import list_seeds
 
     seeds: list[str] = args.seed or list_seeds(args.root)
     if not seeds:

@@ -9,7 +9,7 @@ import os
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ class NotebookJob:
     source: Path
     output: Path
     parameters: Mapping[str, Any]
+    #: Extra environment variables for the notebook's kernel.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed_copy(self) -> Path:
@@ -79,8 +81,8 @@ def _cell_label(nb_path: Path | None) -> str | None:
     return None
 
 
-def _kernel_manager(log_path: Path) -> type[Any]:
-    """A kernel manager whose kernel writes its stderr (TCP warnings, shutdown noise) to a log."""
+def _kernel_manager(log_path: Path, env: Mapping[str, str] | None = None) -> type[Any]:
+    """A kernel manager: the kernel logs its stderr (TCP warnings, shutdown noise), gets ``env``."""
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
@@ -88,6 +90,8 @@ def _kernel_manager(log_path: Path) -> type[Any]:
             log = log_path.open("ab")
             kw["stdout"] = log
             kw["stderr"] = log
+            if env:
+                kw["env"] = {**(kw.get("env") or os.environ), **env}
             try:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             finally:
@@ -119,7 +123,9 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     log_output=False,
                     request_save_on_cell_execute=False,
                     execution_timeout=timeout,
-                    kernel_manager_class=_kernel_manager(job.output.with_suffix(".kernel.log")),
+                    kernel_manager_class=_kernel_manager(
+                        job.output.with_suffix(".kernel.log"), job.env
+                    ),
                 )
             finally:
                 _close_thread_loop()

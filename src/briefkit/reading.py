@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from briefkit.errors import InvalidInput, Problem, SeedNotFound
+from briefkit.errors import InvalidInput, Problem
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Re-exported: seed names and folders live in the lean briefkit.seeds (no pydantic import).
+from briefkit.seeds import SLUG as SLUG
+from briefkit.seeds import list_seeds as list_seeds
+from briefkit.seeds import seed_dir as seed_dir
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")]
@@ -319,24 +321,6 @@ class Seed:
     source: Source
     reading: Reading
     version: str
-
-
-def seed_dir(root: Path, slug: str) -> Path:
-    """Return ``root/seeds/slug`` after checking that ``slug`` is a plain seed name."""
-    if not SLUG.match(slug):
-        raise SeedNotFound(
-            f"seed name {slug!r} is not valid: use lower-case letters, digits and '-' only"
-        )
-    path = root / "seeds" / slug
-    if not path.is_dir():
-        raise SeedNotFound(f"no seed {slug!r}: {path} does not exist")
-    return path
-
-
-def list_seeds(root: Path) -> list[str]:
-    """The seeds under ``root/seeds``, sorted."""
-    base = root / "seeds"
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and SLUG.match(p.name))
 
 
 class BriefMeta(Model):
