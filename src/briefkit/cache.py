@@ -62,7 +62,11 @@ def files_under(folder: Path) -> list[Path]:
 @functools.cache
 def code_digest() -> str:
     """sha256 over briefkit's own source files (its code version, finer than ``__version__``)."""
-    package = Path(__file__).resolve().parent
+    return package_digest(Path(__file__).resolve().parent)
+
+
+def package_digest(package: Path) -> str:
+    """sha256 over the relative paths and bytes of a package's files (bytecode aside)."""
     h = hashlib.sha256()
     for rel, digest in tree_digests(package, files_under(package)).items():
         if not rel.endswith(".pyc"):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +153,8 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
 
 def _close_thread_loop() -> None:
     """Close the event loop that jupyter's run_sync left on this thread (it never closes it)."""
+    import asyncio  # here, not at the top: a no-change build never needs it
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -177,6 +177,8 @@ def execute_all(
     jobs: Sequence[NotebookJob], *, cwd: Path, timeout: float = DEFAULT_TIMEOUT
 ) -> list[Path]:
     """Execute ``jobs`` in parallel (bounded by the cores); raise the first failure in job order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     if not jobs:
         return []
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
