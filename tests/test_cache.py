@@ -418,3 +418,35 @@ def test_failed_notebook_is_not_recorded_but_others_are(
         fake_build(project)
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
     assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
+
+
+# --- a real build ------------------------------------------------------------------------------
+
+
+def add_cell(notebook: Path, source: str) -> None:
+    """Append a code cell to a stored notebook."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cell = {"cell_type": "code", "id": "added", "metadata": {}, "outputs": [],
+            "execution_count": None, "source": [source]}  # fmt: skip
+    nb["cells"].append(cell)
+    notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
+@pytest.mark.build
+def test_real_rebuild_executes_nothing_then_only_the_changed_notebook(project: Path) -> None:
+    opts = BuildOptions(project, SEED, engine="pandoc", formats=("html",))
+    cold = run_build(opts)
+    assert cold.executed == ["check", *ALL_NOTEBOOKS, "figures", "meta", "render-html"]
+    html = cold.outputs["html"].read_bytes()
+
+    again = run_build(opts)
+    assert again.executed == []
+    assert again.outputs["html"].read_bytes() == html
+
+    add_cell(project / "notebooks" / "timeline.ipynb", 'out.text("added", "changed")')
+    changed = run_build(opts)
+    # The notebook's figure came out the same, so its export is not repeated.
+    assert changed.executed == ["notebook-timeline", "meta", "render-html"]
+    texts = project / "_build" / SEED / "texts"
+    assert (texts / "added.json").exists()
+    assert (texts / "thesis.json").exists()  # written by the skipped arguments notebook
