@@ -450,3 +450,29 @@ def test_real_rebuild_executes_nothing_then_only_the_changed_notebook(project: P
     texts = project / "_build" / SEED / "texts"
     assert (texts / "added.json").exists()
     assert (texts / "thesis.json").exists()  # written by the skipped arguments notebook
+
+
+def test_file_rewritten_with_same_size_gets_a_new_digest(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("result")
+    before = cache.file_digest(path)
+    path.write_text("edited")
+    assert cache.file_digest(path) != before
+
+
+def test_old_file_rewritten_in_place_gets_a_new_digest(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("result")
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    before = cache.file_digest(path)
+    path.write_text("edited")
+    os.utime(path, ns=(1_000_000_000, 2_000_000_000))
+    assert cache.file_digest(path) != before
+
+
+def test_dependency_versions_agree_with_importlib_metadata() -> None:
+    from importlib.metadata import version
+
+    names = ["pytest", "pydantic", "ruamel.yaml", "jupyter-client", "pypandoc-binary"]
+    found = cache.dependency_versions(names)
+    assert {n: found[n] for n in names} == {n: version(n) for n in names}
