@@ -199,6 +199,8 @@ def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
     monkeypatch.setattr(artifacts, "export_figures", fake_export_figures)
     monkeypatch.setattr(artifacts, "write_plotly_js", fake_plotly_js)
+    monkeypatch.setattr(artifacts, "start_chromium", lambda: None)
+    monkeypatch.setattr(artifacts, "stop_chromium", lambda: None)
     monkeypatch.setattr(build, "get_engine", lambda name: fake)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     return fake

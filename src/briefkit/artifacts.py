@@ -163,6 +163,29 @@ def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
     return written
 
 
+def start_chromium() -> None:
+    """Start the one Chromium session for SVG exports now, in the background.
+
+    Chromium takes seconds to start; started while the notebooks run, it is ready when the
+    figures are. ``export_figures`` reuses it and stops it; problems surface there.
+    """
+    try:
+        import kaleido
+
+        kaleido.start_sync_server(silence_warnings=True)
+    except Exception as exc:  # reported by export_figures, which starts it again
+        logger.debug("could not start Chromium early: %s", exc)
+
+
+def stop_chromium() -> None:
+    """Stop the Chromium session if one is running (a no-op otherwise)."""
+    import sys
+
+    kaleido = sys.modules.get("kaleido")
+    if kaleido is not None:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
 def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     from briefkit.errors import ToolNotFound
 

@@ -185,17 +185,26 @@ def run_build(opts: BuildOptions) -> BuildResult:
     engine = get_engine(opts.engine)
     timestamp = source_date_epoch(root)
 
-    t = time.perf_counter()
-    executed += cache.run_notebooks(
-        steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs, deps=deps,
-        timeout=opts.timeout, reset=lambda: _reset(build),
-    )  # fmt: skip
-    timings["notebooks"] = time.perf_counter() - t
+    static = "pdf" in opts.formats
+    # With no figures recorded (a cold build), Chromium starts while the notebooks run.
+    early_chromium = static and steps.load("figures") is None
+    if early_chromium:
+        artifacts.start_chromium()
+    try:
+        t = time.perf_counter()
+        executed += cache.run_notebooks(
+            steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,
+            deps=deps, timeout=opts.timeout, reset=lambda: _reset(build),
+        )  # fmt: skip
+        timings["notebooks"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    if cache.export_figures(steps, static="pdf" in opts.formats, deps=deps):
-        executed.append("figures")
-    timings["figures"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if cache.export_figures(steps, static=static, deps=deps):
+            executed.append("figures")
+        timings["figures"] = time.perf_counter() - t
+    finally:
+        if early_chromium:
+            artifacts.stop_chromium()
 
     content = _content_hash(root, seed_path)
     meta_parts = {
