@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -478,3 +480,22 @@ def test_dependency_versions_agree_with_importlib_metadata() -> None:
     names = ["pytest", "pydantic", "ruamel.yaml", "jupyter-client", "pypandoc-binary"]
     found = cache.dependency_versions(names)
     assert {n: found[n] for n in names} == {n: version(n) for n in names}
+
+
+HEAVY = ("pydantic", "papermill", "plotly", "kaleido", "rich", "importlib.metadata", "pypandoc")
+
+
+@pytest.mark.build
+def test_no_change_cli_build_imports_nothing_heavy(built: Path) -> None:
+    root = built.parents[1]
+    code = (
+        "import sys\n"
+        "from briefkit.cli import main\n"
+        f"rc = main(['--root', {str(root)!r}, 'build', '--engine', 'pandoc'])\n"
+        f"print(rc, sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert proc.stdout.split("\n")[-2] == "0 []", proc.stderr
+    assert "up to date" in proc.stderr
