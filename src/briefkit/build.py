@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,16 +160,29 @@ def run_notebooks(
 
 def run_build(opts: BuildOptions) -> BuildResult:
     """Build one seed's draft brief into ``_build/<seed>/``, running only the steps needed."""
-    timings: dict[str, float] = {}
-    executed: list[str] = []
     t0 = time.perf_counter()
     root = opts.root.resolve()
     unknown = [f for f in opts.formats if f not in FORMATS]
     if unknown or not opts.formats:
         raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
+    seed_dir(root, opts.seed)
+    steps = cache.StepCache(build_dir(root, opts.seed))
+    # With no figures recorded (a cold build), Chromium starts now and is ready for the figures.
+    early_chromium = "pdf" in opts.formats and steps.load("figures") is None
+    if early_chromium:
+        artifacts.start_chromium()
+    try:
+        return _run_steps(opts, root, steps, t0)
+    finally:
+        if early_chromium:
+            artifacts.stop_chromium()
+
+
+def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float) -> BuildResult:
+    timings: dict[str, float] = {}
+    executed: list[str] = []
+    build = steps.build_dir
     seed_path = seed_dir(root, opts.seed)
-    build = build_dir(root, opts.seed)
-    steps = cache.StepCache(build)
     seed_inputs = cache.tree_digests(root, cache.files_under(seed_path))
     deps = cache.dependency_versions(
         sorted({*cache.NOTEBOOK_DEPS, *cache.FIGURE_DEPS, *cache.RENDER_DEPS})
@@ -184,13 +198,15 @@ def run_build(opts: BuildOptions) -> BuildResult:
 
     engine = get_engine(opts.engine)
     timestamp = source_date_epoch(root)
-
-    static = "pdf" in opts.formats
-    # With no figures recorded (a cold build), Chromium starts while the notebooks run.
-    early_chromium = static and steps.load("figures") is None
-    if early_chromium:
-        artifacts.start_chromium()
-    try:
+    content = _content_hash(root, seed_path)
+    meta_parts = {**check_parts, "content": content, "timestamp": timestamp,
+                  "engine": engine.version()}  # fmt: skip
+    meta_stale = steps.fresh("meta", meta_parts) is None
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # brief.json needs the validated seed: load it while the notebooks run.
+        loading = (
+            background.submit(_load_seed, root, opts.seed) if meta_stale and not seed else None
+        )
         t = time.perf_counter()
         executed += cache.run_notebooks(
             steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,
@@ -199,22 +215,14 @@ def run_build(opts: BuildOptions) -> BuildResult:
         timings["notebooks"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if cache.export_figures(steps, static=static, deps=deps):
+        if cache.export_figures(steps, static="pdf" in opts.formats, deps=deps):
             executed.append("figures")
         timings["figures"] = time.perf_counter() - t
-    finally:
-        if early_chromium:
-            artifacts.stop_chromium()
+        if loading is not None:
+            seed = loading.result()
 
-    content = _content_hash(root, seed_path)
-    meta_parts = {
-        **check_parts,
-        "content": content,
-        "timestamp": timestamp,
-        "engine": engine.version(),
-    }
     meta_path = build / "brief.json"
-    if steps.fresh("meta", meta_parts) is None:
+    if meta_stale:
         seed = seed or _load_seed(root, opts.seed)
         version = f"{seed.version}-dev+{content[:8]}"
         meta = brief_metadata(seed, version, "draft", timestamp, engine.version())
@@ -232,9 +240,8 @@ def run_build(opts: BuildOptions) -> BuildResult:
     if not executed:
         logger.info("%s: up to date", opts.seed)
     return BuildResult(
-        seed.slug if seed else opts.seed, version, engine.name, engine.version(), outputs,
-        timings, executed,
-    )  # fmt: skip
+        opts.seed, version, engine.name, engine.version(), outputs, timings, executed
+    )
 
 
 def _load_seed(root: Path, slug: str) -> Seed:
