@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -499,3 +500,28 @@ def test_no_change_cli_build_imports_nothing_heavy(built: Path) -> None:
     )
     assert proc.stdout.split("\n")[-2] == "0 []", proc.stderr
     assert "up to date" in proc.stderr
+
+
+def test_chromium_starts_early_only_on_a_cold_pdf_build_and_always_stops(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(artifacts, "start_chromium", lambda: calls.append("start"))
+    monkeypatch.setattr(artifacts, "stop_chromium", lambda: calls.append("stop"))
+    fake_build(project, ("html",))
+    assert calls == []
+
+    def fail(jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float) -> list[Path]:
+        raise NotebookFailed(Path("x.ipynb"), None, "ValueError", "boom")
+
+    shutil.rmtree(project / "_build")
+    monkeypatch.setattr(notebooks, "execute_all", fail)
+    with pytest.raises(NotebookFailed):
+        fake_build(project)
+    assert calls == ["start", "stop"]
+
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    fake_build(project)
+    calls.clear()
+    fake_build(project)  # figures recorded: no early start
+    assert calls == []
