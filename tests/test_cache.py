@@ -525,3 +525,30 @@ def test_chromium_starts_early_only_on_a_cold_pdf_build_and_always_stops(
     calls.clear()
     fake_build(project)  # figures recorded: no early start
     assert calls == []
+
+
+# --- determinism: a re-run step that reproduces its outputs does not ripple further -----------
+
+
+def kaleido_svg(uids: tuple[str, str, str]) -> str:
+    trace_a, trace_b, legend = uids
+    return (
+        f'<svg><g class="trace scatter trace{trace_a}" style="x"></g>'
+        f'<g class="trace bars trace{trace_b}"></g><text>traceabcdef stays text</text>'
+        f'<clipPath id="legend{legend}"><rect/></clipPath><g clip-path="url(#legend{legend})"/>'
+        "<defs id='defs-1a2b3c'/></svg>"
+    )
+
+
+def test_svg_random_uids_are_pinned_consistently() -> None:
+    first = artifacts._pin_svg_ids(kaleido_svg(("ea9496", "929e38", "59cd57")), "fig")
+    second = artifacts._pin_svg_ids(kaleido_svg(("bdb1e8", "bd3f27", "0a1b2c")), "fig")
+    assert first == second
+    assert 'id="legend-fig-2"' in first
+    assert "url(#legend-fig-2)" in first
+    assert "traceabcdef stays text" in first  # text is not an id
+
+
+def test_papermill_parameters_cell_gets_a_fixed_id() -> None:
+    nb = {"cells": [{"id": "e8d6ce28", "metadata": {"tags": ["injected-parameters"]}}]}
+    assert notebooks.strip_volatile(nb)["cells"][0]["id"] == "injected-parameters"

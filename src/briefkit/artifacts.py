@@ -122,10 +122,22 @@ _SVG_DEFS_ID = re.compile(r"defs-[0-9a-f]{6}")
 _SVG_CLIP_ID = re.compile(r"clip[0-9a-f]{6}")
 
 
+#: plotly.js's random per-plot uids, in class values (traces) and ids or references (legend).
+_SVG_UIDS = re.compile(r'(class="[^"<>]*\btrace|id="legend|url\(#legend)([0-9a-f]{6})(?=["\s)])')
+
+
 def _pin_svg_ids(svg: str, name: str) -> str:
     """Replace kaleido's random 6-hex ids with ones derived from the figure's name."""
     svg = _SVG_DEFS_ID.sub(f"defs-{name}", svg)
-    return _SVG_CLIP_ID.sub(f"clip-{name}-", svg)
+    svg = _SVG_CLIP_ID.sub(f"clip-{name}-", svg)
+    # Numbered by first appearance, so every reference to one uid gets the same new id.
+    order: dict[str, int] = {}
+
+    def pin(m: re.Match[str]) -> str:
+        n = order.setdefault(m.group(2), len(order))
+        return f"{m.group(1)}-{name}-{n}"
+
+    return _SVG_UIDS.sub(pin, svg)
 
 
 def figure_specs(build_dir: Path) -> list[Path]:

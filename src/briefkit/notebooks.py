@@ -50,6 +50,8 @@ def strip_volatile(nb: dict[str, Any]) -> dict[str, Any]:
     for cell in nb.get("cells", []):
         cmeta = cell.get("metadata", {})
         cmeta.pop("execution", None)
+        if "injected-parameters" in cmeta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         cpm = cmeta.get("papermill")
         if isinstance(cpm, dict):
             for key in ("start_time", "end_time", "duration"):
