@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,14 +203,18 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
                   "engine": engine.version()}  # fmt: skip
     meta_stale = steps.fresh("meta", meta_parts) is None
     with ThreadPoolExecutor(max_workers=1) as background:
-        # brief.json needs the validated seed: load it while the notebooks run.
-        loading = (
-            background.submit(_load_seed, root, opts.seed) if meta_stale and not seed else None
-        )
+        loading: list[Future[Seed]] = []
+
+        def load_meanwhile() -> None:
+            # brief.json needs the validated seed: load it while the kernels work.
+            if meta_stale and seed is None:
+                loading.append(background.submit(_load_seed, root, opts.seed))
+
         t = time.perf_counter()
         executed += cache.run_notebooks(
             steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,
             deps=deps, timeout=opts.timeout, reset=lambda: _reset(build),
+            on_execute=load_meanwhile,
         )  # fmt: skip
         timings["notebooks"] = time.perf_counter() - t
 
@@ -218,8 +222,8 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
         if cache.export_figures(steps, static="pdf" in opts.formats, deps=deps):
             executed.append("figures")
         timings["figures"] = time.perf_counter() - t
-        if loading is not None:
-            seed = loading.result()
+        if loading:
+            seed = loading[0].result()
 
     meta_path = build / "brief.json"
     if meta_stale:

@@ -274,11 +274,13 @@ def run_notebooks(
     deps: Mapping[str, str],
     timeout: float,
     reset: Callable[[], None],
+    on_execute: Callable[[], None] | None = None,
 ) -> list[str]:
     """Execute the jobs whose inputs changed (in parallel); return the names of those that ran.
 
     A re-run notebook's recorded artifacts are removed first, so none of its stale ones survive;
     a skipped notebook's stay. With no notebook recorded yet, ``reset`` empties the artifacts.
+    ``on_execute`` is called when notebooks are about to run (papermill already imported).
     """
     from briefkit import notebooks
 
@@ -305,6 +307,9 @@ def run_notebooks(
     if not stale:
         logger.info("notebooks unchanged: nothing to execute")
         return []
+    notebooks.import_engine()
+    if on_execute is not None:
+        on_execute()
     try:
         notebooks.execute_all([job for job, _, _ in stale], cwd=cwd, timeout=timeout)
     finally:

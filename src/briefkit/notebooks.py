@@ -34,6 +34,14 @@ class NotebookJob:
         return self.output.with_suffix(".failed.ipynb")
 
 
+def import_engine() -> None:
+    """Import papermill on this thread, before any worker thread needs it.
+
+    Threads importing the same packages at once can see half-initialized modules.
+    """
+    import papermill  # noqa: F401
+
+
 def find_notebooks(root: Path) -> list[Path]:
     """The notebooks of the project, sorted by name."""
     return sorted((root / "notebooks").glob("*.ipynb"))
@@ -183,6 +191,7 @@ def execute_all(
 
     if not jobs:
         return []
+    import_engine()
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     logger.info("executing %d notebook(s) with %d worker(s)", len(jobs), workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
