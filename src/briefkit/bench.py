@@ -34,8 +34,6 @@ logger = logging.getLogger("briefkit")
 PROJECT_FILES = ("seeds", "notebooks", "briefing", "_quarto.yml")
 NOX_FILES = ("noxfile.py", "pyproject.toml")
 GIB = 1024**3
-#: Every measured command's peak summed RSS (shared pages counted in each process).
-RSS_PEAKS: list[int] = []
 
 
 class MemoryWatch:
@@ -79,15 +77,21 @@ class MemoryWatch:
         self._thread.join()
 
 
-def timed(argv: Sequence[str | os.PathLike[str]], *, cwd: Path, peaks: list[int]) -> float:
-    """Run ``argv`` (through briefkit.command), return its wall time; note its peak memory."""
+def timed(argv: Sequence[str | os.PathLike[str]], *, cwd: Path) -> float:
+    """Run ``argv`` (through briefkit.command) and return its wall time."""
+    t = time.perf_counter()
+    command.run(argv, cwd=cwd, timeout=1800)
+    return time.perf_counter() - t
+
+
+def peak_memory(argv: Sequence[str | os.PathLike[str]], *, cwd: Path) -> tuple[int, int]:
+    """Run ``argv`` while sampling memory; return the peak PSS and RSS sums of its processes.
+
+    Kept apart from the timed runs: reading every process's memory map costs CPU.
+    """
     with MemoryWatch() as watch:
-        t = time.perf_counter()
         command.run(argv, cwd=cwd, timeout=1800)
-        elapsed = time.perf_counter() - t
-    peaks.append(watch.peak)
-    RSS_PEAKS.append(watch.peak_rss)
-    return elapsed
+    return watch.peak, watch.peak_rss
 
 
 def copy_project(src: Path, dest: Path, names: Sequence[str] = PROJECT_FILES) -> Path:
@@ -156,9 +160,7 @@ engine.render(RenderJob(root, BRIEF_SOURCE, build, formats, ts))
 """
 
 
-def naive_build(
-    root: Path, seed: str, engine: str, formats: str, peaks: list[int]
-) -> dict[str, float]:
+def naive_build(root: Path, seed: str, engine: str, formats: str) -> dict[str, float]:
     """Build the brief the naive way; return the time of each part."""
     py = sys.executable
     papermill = Path(py).parent / "papermill"
@@ -184,12 +186,10 @@ def naive_build(
             f"_build/{seed}",
             "--no-progress-bar",
         ]
-        parts["notebooks"] += timed(argv, cwd=root, peaks=peaks)
+        parts["notebooks"] += timed(argv, cwd=root)
     static = "1" if "pdf" in formats else "0"
-    parts["figures"] = timed([py, "-c", _NAIVE_FIGURES, build, static], cwd=root, peaks=peaks)
-    parts["render"] = timed(
-        [py, "-c", _NAIVE_RENDER, root, seed, engine, formats], cwd=root, peaks=peaks
-    )
+    parts["figures"] = timed([py, "-c", _NAIVE_FIGURES, build, static], cwd=root)
+    parts["render"] = timed([py, "-c", _NAIVE_RENDER, root, seed, engine, formats], cwd=root)
     parts["total"] = sum(parts.values())
     return parts
 
@@ -283,26 +283,30 @@ def run_bench(repo: Path, *, runs: int, seed: str, engine: str, formats: str) ->
         samples: dict[str, list[float]] = {
             k: [] for k in ("cold", "nochange_cli", "nochange_nox", "one_notebook", "naive")
         }
-        peaks: list[int] = []
-        naive_peaks: list[int] = []
         naive_parts: list[dict[str, float]] = []
+        part_samples: list[dict[str, float]] = []
         for i in range(runs):
             logger.info("run %d of %d", i + 1, runs)
             shutil.rmtree(build, ignore_errors=True)
-            samples["cold"].append(timed(build_argv, cwd=root, peaks=peaks))
-            samples["nochange_cli"].append(timed(build_argv, cwd=root, peaks=[]))
+            samples["cold"].append(timed(build_argv, cwd=root))
+            samples["nochange_cli"].append(timed(build_argv, cwd=root))
             if nox_argv:
-                samples["nochange_nox"].append(timed(nox_argv, cwd=root, peaks=[]))
+                samples["nochange_nox"].append(timed(nox_argv, cwd=root))
             touch_notebook(root / "notebooks" / "timeline.ipynb", f"run {i}")
-            samples["one_notebook"].append(timed(build_argv, cwd=root, peaks=peaks))
+            samples["one_notebook"].append(timed(build_argv, cwd=root))
         sizes = {fmt: (build / f"brief.{fmt}").stat().st_size for fmt in formats.split(",")}
+        logger.info("memory: one more cold build")
+        shutil.rmtree(build, ignore_errors=True)
+        pss, rss = peak_memory(build_argv, cwd=root)
         largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        build_rss = max(RSS_PEAKS)
-        parts = unavoidable_parts(root, seed, engine, formats)
+        for i in range(runs):
+            logger.info("unavoidable parts %d of %d", i + 1, runs)
+            part_samples.append(unavoidable_parts(root, seed, engine, formats))
+        parts = {k: median([p[k] for p in part_samples]) for k in part_samples[0]}
         naive_root = copy_project(repo, tmp / "naive")
         for i in range(runs):
             logger.info("naive run %d of %d", i + 1, runs)
-            naive_parts.append(naive_build(naive_root, seed, engine, formats, naive_peaks))
+            naive_parts.append(naive_build(naive_root, seed, engine, formats))
             samples["naive"].append(naive_parts[-1]["total"])
         n_notebooks = len(list((root / "notebooks").glob("*.ipynb")))
         unavoidable = (
@@ -322,10 +326,9 @@ def run_bench(repo: Path, *, runs: int, seed: str, engine: str, formats: str) ->
         "naive_parts": {k: median([p[k] for p in naive_parts]) for k in naive_parts[0]},
         "unavoidable_parts": {**parts, "notebooks": n_notebooks, "sum": unavoidable},
         "peak_memory_bytes": {
-            "build_tree_sum": max(peaks),
-            "build_tree_rss_sum": build_rss,
+            "build_tree_sum": pss,
+            "build_tree_rss_sum": rss,
             "largest_process": largest,
-            "naive_tree_sum": max(naive_peaks),
         },
         "sizes_bytes": sizes,
         "ratios": {
@@ -406,13 +409,10 @@ def print_table(result: dict[str, Any], write: Callable[[Any], None] | None = No
     t.add_row("naive: notebooks / figures / render", "", naive_split)
     mem = result["peak_memory_bytes"]
     t.add_row(
-        "peak memory, build (PSS of all processes)",
+        "peak memory, cold build (PSS, all processes)",
         f"{mem['build_tree_sum'] / 2**20:.0f} MiB",
         f"RSS sum {mem['build_tree_rss_sum'] / 2**20:.0f}, largest process "
         f"{mem['largest_process'] / 2**20:.0f} MiB",
-    )
-    t.add_row(
-        "peak memory, naive (PSS of all processes)", f"{mem['naive_tree_sum'] / 2**20:.0f} MiB", ""
     )
     for fmt, size in result["sizes_bytes"].items():
         t.add_row(f"brief.{fmt} size", f"{size / 2**20:.2f} MiB", f"{size} B")
