@@ -1,4 +1,4 @@
-"""Nox sessions: build (default), release, tests, notebooks, lint.
+"""Nox sessions: build (default), release, tests, notebooks, lint, bench.
 
 Environments are reused between runs, and the project is reinstalled only when pyproject.toml
 changes (the install is editable, so code changes need no reinstall).
@@ -75,3 +75,10 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "src", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
     session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark cold, no-change and one-notebook builds against a naive pipeline."""
+    install(session)
+    session.run("python", "-m", "briefkit.bench", *session.posargs)

@@ -31,6 +31,19 @@ def _check_name(name: str) -> str:
     return name
 
 
+#: Set by briefkit in a notebook's kernel: a file to which every written artifact is appended, so
+#: the build's cache knows which notebook owns which artifact (see briefkit.cache).
+ARTIFACT_LOG_ENV = "BRIEFKIT_ARTIFACT_LOG"
+
+
+def _log_written(path: Path) -> Path:
+    log = os.environ.get(ARTIFACT_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{path.resolve()}\n")
+    return path
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +87,7 @@ class Artifacts:
             "widths": list(widths) if widths else None,
             "csv": f"data/{name}.csv",
         }
-        path = self.root / "tables" / f"{name}.json"
+        path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -83,7 +96,7 @@ class Artifacts:
         writer.writerows(
             [["" if row[k] is None else escape.csv_cell(row[k]) for k in keys] for row in rows]
         )
-        data = self.root / "data" / f"{name}.csv"
+        data = _log_written(self.root / "data" / f"{name}.csv")
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(buf.getvalue(), encoding="utf-8")
         return path
@@ -99,21 +112,21 @@ class Artifacts:
             raise ValueError(f"figure {name!r} needs alt text")
         figure = escape.plotly_figure_text(json.loads(fig.to_json()))
         spec = {"caption": caption, "alt": alt, "figure": figure}
-        path = self.root / "figures" / f"{name}.json"
+        path = _log_written(self.root / "figures" / f"{name}.json")
         write_json(path, spec)
         return path
 
     def text(self, name: str, value: str | Sequence[str]) -> Path:
         """Write a text (or a list of texts) that the brief shows verbatim."""
         _check_name(name)
-        path = self.root / "texts" / f"{name}.json"
+        path = _log_written(self.root / "texts" / f"{name}.json")
         write_json(path, value if isinstance(value, str) else list(value))
         return path
 
     def data(self, name: str, value: Any) -> Path:
         """Write a JSON data file for readers to download."""
         _check_name(name)
-        path = self.root / "data" / f"{name}.json"
+        path = _log_written(self.root / "data" / f"{name}.json")
         write_json(path, value)
         return path
 
@@ -141,21 +154,37 @@ def write_downloads(build_dir: Path) -> Path:
 _SVG_DEFS_ID = re.compile(r"defs-([0-9a-f]{6})")
 
 
-def _pin_svg_ids(svg: str, name: str) -> str:
-    """Replace plotly's random 6-hex layout uid with one derived from the figure's name.
+#: plotly.js's random per-plot uids, in class values (traces) and ids or references (legend).
+_SVG_UIDS = re.compile(r'(class="[^"<>]*\btrace|id="legend|url\(#legend)([0-9a-f]{6})(?=["\s)])')
 
-    The uid names ``defs-``, ``topdefs-``, ``clip…`` and ``legend…`` ids; every occurrence goes.
+
+def _pin_svg_ids(svg: str, name: str) -> str:
+    """Replace plotly's random ids in an SVG with ones derived from the figure's name.
+
+    The layout uid names ``defs-``, ``topdefs-``, ``clip…`` and ``legend…`` ids: every occurrence
+    goes. Any other random uid left in trace classes or legend ids is numbered by first
+    appearance, so every reference to one uid gets the same new id.
     """
     match = _SVG_DEFS_ID.search(svg)
-    if match is None:
-        return svg
-    return svg.replace(match.group(1), f"-{name}-")
+    if match is not None:
+        svg = svg.replace(match.group(1), f"-{name}-")
+    order: dict[str, int] = {}
+
+    def pin(m: re.Match[str]) -> str:
+        n = order.setdefault(m.group(2), len(order))
+        return f"{m.group(1)}-{name}-{n}"
+
+    return _SVG_UIDS.sub(pin, svg)
 
 
 def _pin_trace_uids(fig: Any, name: str) -> None:
     """Give every trace a fixed uid: plotly otherwise draws a random one into the SVG classes."""
-    for index, trace in enumerate(fig.data):
-        if trace.uid is None:
+    traces = fig.get("data", []) if isinstance(fig, dict) else fig.data
+    for index, trace in enumerate(traces):
+        if isinstance(trace, dict):
+            if trace.get("uid") is None:
+                trace["uid"] = f"{name}-{index}"
+        elif trace.uid is None:
             trace.uid = f"{name}-{index}"
 
 
@@ -173,13 +202,17 @@ def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
     written: list[Path] = []
     for spec_path in specs:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
-        fig = pio.from_json(json.dumps(spec["figure"]))
+        # The figure's JSON, as plotly validated it in the notebook: building a Figure object
+        # again would cost about a second of validation.
+        fig = spec["figure"]
         name = spec_path.stem
-        div = fig.to_html(
+        div = pio.to_html(
+            fig,
             full_html=False,
             include_plotlyjs=False,
             div_id=f"plot-{name}",  # "fig-<name>" is the <figure> element's id
             config={"displaylogo": False, "responsive": True},
+            validate=False,
         )
         html_path = spec_path.with_suffix(".html")
         html_path.write_text(div, encoding="utf-8")
@@ -215,6 +248,29 @@ def find_chromium() -> str:
     return str(found)
 
 
+def start_chromium() -> None:
+    """Start the one Chromium session for SVG exports now, in the background.
+
+    Chromium takes seconds to start; started while the notebooks run, it is ready when the
+    figures are. ``export_figures`` reuses it and stops it; problems surface there.
+    """
+    try:
+        import kaleido
+
+        kaleido.start_sync_server(silence_warnings=True)
+    except Exception as exc:  # reported by export_figures, which starts it again
+        logger.debug("could not start Chromium early: %s", exc)
+
+
+def stop_chromium() -> None:
+    """Stop the Chromium session if one is running (a no-op otherwise)."""
+    import sys
+
+    kaleido = sys.modules.get("kaleido")
+    if kaleido is not None:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
 def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     from briefkit.errors import ToolNotFound
 
@@ -231,8 +287,9 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     try:
         for name, fig in figures:
             _pin_trace_uids(fig, name)
-            width = fig.layout.width or 900
-            height = fig.layout.height or 450
+            layout = fig.get("layout", {})
+            width = layout.get("width") or 900
+            height = layout.get("height") or 450
             svg = kaleido.calc_fig_sync(
                 fig, opts={"format": "svg", "width": width, "height": height}
             )

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from briefkit import __version__, artifacts, command, export, lock, notebooks
+from briefkit import __version__, artifacts, cache, command, lock, notebooks
 from briefkit.errors import BriefkitError, InputError, RenderFailed
-from briefkit.reading import Seed, load_seed, seed_dir
 from briefkit.render import FORMATS, RenderJob, get_engine, verify_output
+from briefkit.seeds import seed_dir
+
+if TYPE_CHECKING:
+    from briefkit.reading import Seed
 
 logger = logging.getLogger("briefkit")
 
 BRIEF_SOURCE = Path("briefing/brief.qmd")
-#: Folders of a build that notebooks fill; emptied before notebooks run so nothing stale survives.
+#: Folders of a build that notebooks fill; emptied before a cold run (see briefkit.cache).
 ARTIFACT_DIRS = ("tables", "figures", "texts", "data", "notebooks")
 #: Seconds a build waits for another build of the same seed (then BuildLocked, exit 4).
 LOCK_WAIT = lock.DEFAULT_WAIT
@@ -54,6 +59,9 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     content_hash: str = ""
     timestamp: int = 0
+    #: The steps that ran (the others were current): check, notebook-<name>, figures, export,
+    #: meta, render-<format>.
+    executed: list[str] = field(default_factory=list)
 
 
 def build_dir(root: Path, seed: str) -> Path:
@@ -63,7 +71,11 @@ def build_dir(root: Path, seed: str) -> Path:
 
 def input_files(root: Path, seed: Seed) -> list[Path]:
     """Every file whose content decides the brief, sorted."""
-    files = [p for p in seed.path.iterdir() if p.is_file()]
+    return _input_files(root, seed.path)
+
+
+def _input_files(root: Path, seed_path: Path) -> list[Path]:
+    files = [p for p in seed_path.iterdir() if p.is_file()]
     files += notebooks.find_notebooks(root)
     files += [p for p in (root / "briefing").rglob("*") if p.is_file()]
     files.append(root / "_quarto.yml")
@@ -72,8 +84,12 @@ def input_files(root: Path, seed: Seed) -> list[Path]:
 
 def content_hash(root: Path, seed: Seed) -> str:
     """sha256 over the inputs' relative paths and bytes, and briefkit's own version."""
+    return _content_hash(root, seed.path)
+
+
+def _content_hash(root: Path, seed_path: Path) -> str:
     h = hashlib.sha256(f"briefkit {__version__}\n".encode())
-    for path in input_files(root, seed):
+    for path in _input_files(root, seed_path):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
@@ -129,6 +145,21 @@ def _reset(build: Path) -> None:
         shutil.rmtree(build / name, ignore_errors=True)
 
 
+def notebook_jobs(root: Path, slug: str) -> list[notebooks.NotebookJob]:
+    """One job per project notebook, writing into ``slug``'s build folder."""
+    build = build_dir(root, slug)
+    rel_build = build.relative_to(root).as_posix()
+    return [
+        notebooks.NotebookJob(
+            source=nb,
+            output=build / "notebooks" / nb.name,
+            # Relative paths, so that no machine path leaks into the executed notebooks.
+            parameters={"seed": slug, "root": ".", "build_dir": rel_build},
+        )
+        for nb in notebooks.find_notebooks(root)
+    ]
+
+
 def run_notebooks(
     root: Path, seed: Seed, *, timeout: float = notebooks.DEFAULT_TIMEOUT
 ) -> list[Path]:
@@ -136,17 +167,7 @@ def run_notebooks(
     build = build_dir(root, seed.slug)
     build.mkdir(parents=True, exist_ok=True)
     _reset(build)
-    rel_build = build.relative_to(root).as_posix()
-    jobs = [
-        notebooks.NotebookJob(
-            source=nb,
-            output=build / "notebooks" / nb.name,
-            # Relative paths, so that no machine path leaks into the executed notebooks.
-            parameters={"seed": seed.slug, "root": ".", "build_dir": rel_build},
-        )
-        for nb in notebooks.find_notebooks(root)
-    ]
-    return notebooks.execute_all(jobs, cwd=root, timeout=timeout)
+    return notebooks.execute_all(notebook_jobs(root, seed.slug), cwd=root, timeout=timeout)
 
 
 def clear_outputs(build: Path) -> None:
@@ -157,69 +178,146 @@ def clear_outputs(build: Path) -> None:
 
 
 def run_build(opts: BuildOptions) -> BuildResult:
-    """Build one seed's draft brief into ``_build/<seed>/``, holding the seed's build lock."""
-    root = opts.root.resolve()
-    seed_dir(root, opts.seed)  # a valid seed name, before any folder is made from it
-    with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
-        return _run_build(opts)
-
-
-def _run_build(opts: BuildOptions) -> BuildResult:
-    timings: dict[str, float] = {}
+    """Build one seed's brief into ``_build/<seed>/`` under its lock, running only stale steps."""
     t0 = time.perf_counter()
     root = opts.root.resolve()
     unknown = [f for f in opts.formats if f not in FORMATS]
     if unknown or not opts.formats:
         raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
-    seed = load_seed(root, opts.seed)
+    seed_dir(root, opts.seed)  # a valid seed name, before any folder is made from it
+    with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
+        steps = cache.StepCache(build_dir(root, opts.seed))
+        # With no figures recorded (a cold build), Chromium is looked for before any notebook
+        # runs, and started now so that it is ready when the figures are.
+        early_chromium = "pdf" in opts.formats and steps.load("figures") is None
+        if early_chromium:
+            artifacts.find_chromium()
+            artifacts.start_chromium()
+        try:
+            return _run_steps(opts, root, steps, t0)
+        finally:
+            if early_chromium:
+                artifacts.stop_chromium()
+
+
+def _release_marks(root: Path, slug: str) -> dict[str, str]:
+    """The published releases of ``slug`` and their readings' digests (cheap: no parsing)."""
+    folder = root / "dist" / slug
+    if not folder.is_dir():
+        return {}
+    return {
+        release.name: cache.file_digest(release / "reading.json")
+        for release in sorted(folder.glob("v*"))
+        if (release / "reading.json").is_file()
+    }
+
+
+def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float) -> BuildResult:
+    timings: dict[str, float] = {}
+    executed: list[str] = []
+    build = steps.build_dir
+    seed_path = seed_dir(root, opts.seed)
+    seed_inputs = cache.tree_digests(root, cache.files_under(seed_path))
+    deps = cache.dependency_versions(
+        sorted({*cache.NOTEBOOK_DEPS, *cache.FIGURE_DEPS, *cache.RENDER_DEPS})
+    )
+    reading_deps = {k: v for k, v in deps.items() if k == "python" or k in cache.READING_DEPS}
+    check_parts = {"seed": seed_inputs, "code": cache.code_digest(), "deps": reading_deps}
+    seed: Seed | None = None
+    if steps.fresh("check", check_parts) is None:
+        seed = _load_seed(root, opts.seed)
+        steps.record("check", check_parts, [])
+        executed.append("check")
     timings["check"] = time.perf_counter() - t0
 
     engine = get_engine(opts.engine)
-    digest = content_hash(root, seed)
-    version = seed.version if opts.status == "release" else f"{seed.version}-dev+{digest[:8]}"
     timestamp = source_date_epoch(root)
-    build = build_dir(root, seed.slug)
-    if "pdf" in opts.formats:
-        artifacts.find_chromium()  # before the notebooks run, not after
-    clear_outputs(build)
+    digest = _content_hash(root, seed_path)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        loading: list[Future[Seed]] = []
 
-    t = time.perf_counter()
-    run_notebooks(root, seed, timeout=opts.timeout)
-    export.write_exports(seed, build / "data")
-    timings["notebooks"] = time.perf_counter() - t
+        def load_meanwhile() -> None:
+            # Exports and brief.json need the validated seed: load it while the kernels work.
+            if seed is None and not loading:
+                loading.append(background.submit(_load_seed, root, opts.seed))
 
-    t = time.perf_counter()
-    artifacts.export_figures(build, static="pdf" in opts.formats)
-    artifacts.write_plotly_js(build)
+        t = time.perf_counter()
+        executed += cache.run_notebooks(
+            steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,
+            deps=deps, timeout=opts.timeout, reset=lambda: _reset(build),
+            on_execute=load_meanwhile,
+        )  # fmt: skip
+        timings["notebooks"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        if cache.export_figures(steps, static="pdf" in opts.formats, deps=deps):
+            executed.append("figures")
+        timings["figures"] = time.perf_counter() - t
+        if loading:
+            seed = loading[0].result()
+
+    # AIF and Argdown-style exports: after the notebooks, which may have emptied data/.
+    export_parts = {**check_parts, "step": "export"}
+    if steps.fresh("export", export_parts) is None:
+        from briefkit import export
+
+        seed = seed or _load_seed(root, opts.seed)
+        steps.record("export", export_parts, export.write_exports(seed, build / "data"))
+        executed.append("export")
     artifacts.write_downloads(build)
-    timings["figures"] = time.perf_counter() - t
 
-    meta: dict[str, Any] = dict(
-        brief_metadata(seed, version, opts.status, timestamp, engine.version(), digest)
-    )
-    before_render = opts.before_render
-    if before_render is None and opts.status == "draft":
-        from briefkit.release import draft_changes  # release builds on this module
+    meta_path = build / "brief.json"
+    meta_parts = {
+        **check_parts, "content": digest, "timestamp": timestamp, "engine": engine.version(),
+        "status": opts.status, "releases": _release_marks(root, opts.seed),
+        "data": cache.tree_digests(build, cache.files_under(build / "data")),
+    }  # fmt: skip
+    # A release's own hook (release.py) is not cacheable: it always runs.
+    if opts.before_render is not None or steps.fresh("meta", meta_parts) is None:
+        seed = seed or _load_seed(root, opts.seed)
+        draft = f"{seed.version}-dev+{digest[:8]}"
+        version = seed.version if opts.status == "release" else draft
+        meta: dict[str, Any] = dict(
+            brief_metadata(seed, version, opts.status, timestamp, engine.version(), digest)
+        )
+        before_render = opts.before_render
+        if before_render is None and opts.status == "draft":
+            from briefkit.release import draft_changes  # release builds on this module
 
-        before_render = draft_changes(root, seed)
-    if before_render is not None:
-        meta.update(before_render(build))
-    artifacts.write_json(build / "brief.json", meta)
+            before_render = draft_changes(root, seed)
+        if before_render is not None:
+            meta.update(before_render(build))
+        artifacts.write_json(meta_path, meta)
+        steps.record("meta", meta_parts, [meta_path])
+        executed.append("meta")
+    version = json.loads(meta_path.read_text(encoding="utf-8"))["version"]
 
     t = time.perf_counter()
     job = RenderJob(root, BRIEF_SOURCE, build, tuple(opts.formats), timestamp)
-    outputs = engine.render(job)
-    # Exit code 0 promises every requested output, whole: do not trust an engine's word for it.
     try:
+        outputs, rendered = cache.render(steps, engine, job, deps)
+        # Exit code 0 promises every requested output, whole: do not trust an engine's word.
         for fmt in opts.formats:
             if fmt not in outputs:
                 raise RenderFailed(f"{engine.name} produced no {fmt} output")
             verify_output(outputs[fmt], fmt, engine.name)
     except RenderFailed:
+        for fmt in opts.formats:
+            steps.forget(f"render-{fmt}")
         clear_outputs(build)
         raise
+    executed += rendered
     timings["render"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
+    if not executed:
+        logger.info("%s: up to date", opts.seed)
     return BuildResult(
-        seed.slug, version, engine.name, engine.version(), outputs, timings, digest, timestamp
-    )
+        opts.seed, version, engine.name, engine.version(), outputs, timings, digest, timestamp,
+        executed,
+    )  # fmt: skip
+
+
+def _load_seed(root: Path, slug: str) -> Seed:
+    from briefkit.reading import load_seed
+
+    return load_seed(root, slug)

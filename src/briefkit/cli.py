@@ -17,9 +17,16 @@ logger = logging.getLogger("briefkit")
 
 
 def _setup_logging(verbose: bool) -> None:
-    from rich.logging import RichHandler
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
 
-    handler = RichHandler(show_time=False, show_path=False, markup=False, rich_tracebacks=False)
+        handler = RichHandler(show_time=False, show_path=False, markup=False, rich_tracebacks=False)
+    else:
+        # Piped or captured: no colours to show and no wrapping of long paths, and importing
+        # rich would cost a no-change rebuild a third of its time.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     # papermill logs a timeout or a dead kernel itself; NotebookFailed already says it in one line.
@@ -75,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _seeds(args: argparse.Namespace) -> list[str]:
     from briefkit.errors import InputError
-    from briefkit.reading import list_seeds
+    from briefkit.seeds import list_seeds
 
     seeds: list[str] = args.seed or list_seeds(args.root)
     if not seeds:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import warnings
 import weakref
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +26,21 @@ class NotebookJob:
     source: Path
     output: Path
     parameters: Mapping[str, Any]
+    #: Extra environment variables for the notebook's kernel.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed_copy(self) -> Path:
         """Where the executed copy is kept when the notebook fails."""
         return self.output.with_suffix(".failed.ipynb")
+
+
+def import_engine() -> None:
+    """Import papermill on this thread, before any worker thread needs it.
+
+    Threads importing the same packages at once can see half-initialized modules.
+    """
+    import papermill  # noqa: F401
 
 
 def find_notebooks(root: Path) -> list[Path]:
@@ -53,6 +61,8 @@ def strip_volatile(nb: dict[str, Any]) -> dict[str, Any]:
         if "injected-parameters" in cmeta.get("tags", []):
             cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
         cmeta.pop("execution", None)
+        if "injected-parameters" in cmeta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
         cpm = cmeta.get("papermill")
         if isinstance(cpm, dict):
             for key in ("start_time", "end_time", "duration"):
@@ -86,8 +96,8 @@ def _cell_label(nb_path: Path | None) -> str | None:
 _KERNELS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def _kernel_manager(log_path: Path) -> type[Any]:
-    """A kernel manager whose kernel writes its stderr (TCP warnings, shutdown noise) to a log."""
+def _kernel_manager(log_path: Path, env: Mapping[str, str] | None = None) -> type[Any]:
+    """A kernel manager: the kernel logs its stderr (TCP warnings, shutdown noise), gets ``env``."""
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
@@ -95,6 +105,8 @@ def _kernel_manager(log_path: Path) -> type[Any]:
             log = log_path.open("ab")
             kw["stdout"] = log
             kw["stderr"] = log
+            if env:
+                kw["env"] = {**(kw.get("env") or os.environ), **env}
             try:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             finally:
@@ -154,7 +166,9 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     # Saved as cells run, so that a timeout or a dead kernel leaves a copy to keep.
                     request_save_on_cell_execute=True,
                     execution_timeout=timeout,
-                    kernel_manager_class=_kernel_manager(job.output.with_suffix(".kernel.log")),
+                    kernel_manager_class=_kernel_manager(
+                        job.output.with_suffix(".kernel.log"), job.env
+                    ),
                     on_cell_start=on_cell_start,
                 )
             finally:
@@ -186,6 +200,8 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
 
 def _close_thread_loop() -> None:
     """Close the event loop that jupyter's run_sync left on this thread (it never closes it)."""
+    import asyncio  # here, not at the top: a no-change build never needs it
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -208,8 +224,11 @@ def execute_all(
     jobs: Sequence[NotebookJob], *, cwd: Path, timeout: float = DEFAULT_TIMEOUT
 ) -> list[Path]:
     """Execute ``jobs`` in parallel (bounded by the cores); raise the first failure in job order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     if not jobs:
         return []
+    import_engine()
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     logger.info("executing %d notebook(s) with %d worker(s)", len(jobs), workers)
     errors: list[BaseException] = []

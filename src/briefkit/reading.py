@@ -25,9 +25,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
 
-from briefkit.errors import InvalidInput, Problem, SeedNotFound
+from briefkit.errors import InvalidInput, Problem
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Re-exported: seed names and folders live in the lean briefkit.seeds (no pydantic import).
+from briefkit.seeds import SLUG as SLUG
+from briefkit.seeds import list_seeds as list_seeds
+from briefkit.seeds import seed_dir as seed_dir
+
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -746,24 +750,6 @@ class Seed:
     def coverage(self) -> Coverage:
         """The reading's sentence coverage of the article."""
         return coverage(self.article, self.anchors)
-
-
-def seed_dir(root: Path, slug: str, *, exists: bool = True) -> Path:
-    """Return ``root/seeds/slug`` after checking that ``slug`` is a plain seed name."""
-    if not SLUG.match(slug):
-        raise SeedNotFound(
-            f"seed name {slug!r} is not valid: use lower-case letters, digits and '-' only"
-        )
-    path = root / "seeds" / slug
-    if exists and not path.is_dir():
-        raise SeedNotFound(f"no seed {slug!r}: {path} does not exist")
-    return path
-
-
-def list_seeds(root: Path) -> list[str]:
-    """The seeds under ``root/seeds``, sorted."""
-    base = root / "seeds"
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and SLUG.match(p.name))
 
 
 class BriefMeta(Model):

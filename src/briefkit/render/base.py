@@ -10,6 +10,9 @@ from briefkit.errors import RenderFailed
 
 #: Output formats and the file each produces.
 FORMATS = {"html": "brief.html", "pdf": "brief.pdf"}
+#: What the Lua filter writes where plotly.js belongs; replaced after the engine ran.
+PLOTLY_PLACEHOLDER = "<!-- briefkit:plotly.js -->"
+PLOTLY_ASSET = "assets/plotly.min.js"
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,23 @@ def verify_output(path: Path, fmt: str, engine: str) -> Path:
     if fmt == "html" and b"</html>" not in tail.lower():
         raise RenderFailed(f"{engine} wrote an incomplete HTML output, with no </html> ({path})")
     return path
+
+
+def inline_plotly(html_path: Path, build_dir: Path) -> Path:
+    """Put plotly.js (once) where the filter left its placeholder in a rendered HTML page.
+
+    Done after the engine, because ``--embed-resources`` spends seconds scanning 4.8 MB of
+    inline script. Seed text cannot forge the placeholder: the writers escape its ``<``.
+    """
+    html = html_path.read_text(encoding="utf-8")
+    count = html.count(PLOTLY_PLACEHOLDER)
+    if count == 0:
+        return html_path
+    if count > 1:
+        raise RenderFailed(f"{html_path} holds {count} plotly.js placeholders; expected one")
+    js = (build_dir / PLOTLY_ASSET).read_text(encoding="utf-8")
+    # A "</script" inside the library would end the element early.
+    js = js.replace("</script", "<\\/script")
+    before, after = html.split(PLOTLY_PLACEHOLDER)
+    html_path.write_text(f"{before}<script>{js}</script>{after}", encoding="utf-8")
+    return html_path

@@ -5,6 +5,7 @@ This is the route Quarto's ``format: typst`` takes too, so both engines read the
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from briefkit import command
 from briefkit.errors import CommandFailed, RenderFailed, ToolNotFound, strip_ansi
-from briefkit.render.base import RenderJob, verify_output
+from briefkit.render.base import RenderJob, inline_plotly, verify_output
 
 logger = logging.getLogger("briefkit")
 
@@ -25,6 +26,14 @@ def pandoc_binary() -> Path:
     """The pandoc shipped in the pypandoc-binary wheel (or ``PANDOC_PATH`` / PATH as fallback)."""
     if os.environ.get("PANDOC_PATH"):
         return command.which("pandoc", env_var="PANDOC_PATH")
+    # The wheel's binary, found without importing pypandoc (a tenth of a no-change build).
+    spec = importlib.util.find_spec("pypandoc")
+    if spec is not None and spec.origin is not None:
+        bundled = (
+            Path(spec.origin).parent / "files" / ("pandoc.exe" if os.name == "nt" else "pandoc")
+        )
+        if bundled.is_file():
+            return bundled
     try:
         import pypandoc
 
@@ -132,12 +141,9 @@ class PandocEngine:
         """pandoc and typst versions."""
         if self._version is None:
             first = command.run([self.binary, "--version"], timeout=60).stdout.splitlines()[0]
-            try:
-                from importlib.metadata import version
+            from briefkit.cache import dependency_versions  # cheaper than importlib.metadata
 
-                typst_version = version("typst")
-            except Exception:  # pragma: no cover - metadata missing
-                typst_version = "?"
+            typst_version = dependency_versions(["typst"])["typst"]
             self._version = f"{first.strip()}, typst {typst_version}"
         return self._version
 
@@ -165,7 +171,7 @@ class PandocEngine:
             try:
                 if fmt == "html":
                     self._pandoc(job, "html", tmp)
-                    verify_output(tmp, "html", self.name)
+                    verify_output(inline_plotly(tmp, job.build_dir), "html", self.name)
                 elif fmt == "pdf":
                     self._pandoc(job, "typst", typ_tmp)
                     typ_tmp.replace(typ)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from briefkit import command
 from briefkit.errors import ToolNotFound
-from briefkit.render.base import FORMATS, RenderJob, verify_output
+from briefkit.render.base import FORMATS, RenderJob, inline_plotly, verify_output
 
 logger = logging.getLogger("briefkit")
 
@@ -123,5 +123,7 @@ class QuartoEngine:
             env = {"SOURCE_DATE_EPOCH": str(job.timestamp)}
             command.run([self.binary, *quarto_args(opts)], cwd=job.root, env=env, timeout=900)
             produced = verify_output(stage / name, fmt, self.name)
+            if fmt == "html":
+                inline_plotly(produced, job.build_dir)
             outputs[fmt] = produced.replace(job.output(fmt))
         return outputs

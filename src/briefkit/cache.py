@@ -1,0 +1,385 @@
+"""Content-hash caching of build steps: a stamp per step, and a step runs only when needed.
+
+A step's *key* is a sha256 over everything that can change its output (input files' hashes,
+parameters, briefkit's own code, dependency and tool versions). Its stamp,
+``_build/<seed>/.cache/<step>.json``, records the key and the sha256 of each output. A step is
+skipped only when the key matches AND every recorded output still exists with its recorded hash,
+so an edited or deleted output is rebuilt, never served. Before a step re-runs, the outputs it
+recorded last time are removed, so nothing stale survives it.
+
+This module stays cheap to import: a no-change rebuild does only hashing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefkit.artifacts import ARTIFACT_LOG_ENV
+
+if TYPE_CHECKING:
+    from briefkit.notebooks import NotebookJob
+    from briefkit.render import Engine, RenderJob
+
+logger = logging.getLogger("briefkit")
+
+CACHE_DIR = ".cache"
+
+#: Distributions whose versions can change each step's output.
+READING_DEPS = ("pydantic", "pydantic-core", "ruamel.yaml")
+NOTEBOOK_DEPS = (
+    *READING_DEPS, "papermill", "nbclient", "nbformat", "ipykernel", "jupyter-client", "plotly",
+)  # fmt: skip
+FIGURE_DEPS = ("plotly", "kaleido")
+RENDER_DEPS = ("pypandoc-binary", "typst")
+
+
+#: path -> ((size, mtime_ns, inode), sha256), so that a build hashes each big file once.
+_DIGESTS: dict[Path, tuple[tuple[int, int, int], str]] = {}
+#: A file modified this recently is never remembered: file times are coarse, and a same-size
+#: rewrite within one tick would keep its stat (git's "racy" rule).
+_RACY_NS = 2_000_000_000
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 (hex) of a file's bytes."""
+    st = path.stat()
+    sig = (st.st_size, st.st_mtime_ns, st.st_ino)
+    known = _DIGESTS.get(path)
+    if known is not None and known[0] == sig:
+        return known[1]
+    with path.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    if st.st_mtime_ns < time.time_ns() - _RACY_NS:
+        _DIGESTS[path] = (sig, digest)
+    return digest
+
+
+def tree_digests(base: Path, paths: Iterable[Path]) -> dict[str, str]:
+    """{path relative to ``base``: sha256} for ``paths`` (files only), sorted by path."""
+    found = {p.relative_to(base).as_posix(): file_digest(p) for p in paths if p.is_file()}
+    return dict(sorted(found.items()))
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every file below ``folder`` (none if it is missing), skipping caches."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 over briefkit's own source files (its code version, finer than ``__version__``)."""
+    return package_digest(Path(__file__).resolve().parent)
+
+
+def package_digest(package: Path) -> str:
+    """sha256 over the relative paths and bytes of a package's files (bytecode aside)."""
+    h = hashlib.sha256()
+    for rel, digest in tree_digests(package, files_under(package)).items():
+        if not rel.endswith(".pyc"):
+            h.update(f"{rel}\0{digest}\n".encode())
+    return h.hexdigest()
+
+
+def dependency_versions(names: Sequence[str]) -> dict[str, str]:
+    """The installed version of each distribution (``absent`` when missing), and Python's."""
+    versions = {"python": sys.version.split()[0]}
+    installed = _dist_info_versions()
+    missing = []
+    for name in names:
+        found = installed.get(_normalise(name))
+        if found is None:
+            missing.append(name)
+        else:
+            versions[name] = found
+    if missing:
+        from importlib.metadata import PackageNotFoundError, version
+
+        for name in missing:
+            try:
+                versions[name] = version(name)
+            except PackageNotFoundError:
+                versions[name] = "absent"
+    return versions
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _dist_info_versions() -> dict[str, str]:
+    """{normalised name: version} from ``<name>-<version>.dist-info`` folders on sys.path.
+
+    What importlib.metadata finds first, without its import cost (a third of a no-change build).
+    """
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if folder.endswith(".dist-info") and "-" in folder:
+                name, _, version = folder[: -len(".dist-info")].partition("-")
+                found.setdefault(_normalise(name), version)
+    return found
+
+
+def make_key(parts: Mapping[str, Any]) -> str:
+    """The sha256 of ``parts`` as canonical JSON."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Stamp:
+    """What a step recorded when it last ran: its key, its parts, its outputs' hashes."""
+
+    key: str
+    outputs: dict[str, str]
+    parts: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class StepCache:
+    """The stamps of one build folder's steps."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.build_dir = build_dir
+        self.folder = build_dir / CACHE_DIR
+
+    def exists(self) -> bool:
+        """Whether any step of this build folder was ever recorded."""
+        return self.folder.is_dir()
+
+    def stamp_path(self, step: str) -> Path:
+        """Where ``step``'s stamp lives."""
+        return self.folder / f"{step}.json"
+
+    def steps(self, prefix: str = "") -> list[str]:
+        """The recorded steps whose names start with ``prefix``, sorted."""
+        return sorted(p.stem for p in self.folder.glob(f"{prefix}*.json"))
+
+    def load(self, step: str) -> Stamp | None:
+        """The stamp of ``step``, or None when missing or unreadable."""
+        try:
+            raw = json.loads(self.stamp_path(step).read_text(encoding="utf-8"))
+            return Stamp(raw["key"], dict(raw["outputs"]), dict(raw.get("parts", {})),
+                         dict(raw.get("data", {})))  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def fresh(self, step: str, parts: Mapping[str, Any]) -> Stamp | None:
+        """The stamp of ``step`` if its key matches and its outputs are intact, else None."""
+        stamp = self.load(step)
+        if stamp is None:
+            logger.debug("%s: no stamp, runs", step)
+            return None
+        if stamp.key != make_key(parts):
+            changed = sorted(
+                k for k in set(parts) | set(stamp.parts)
+                if stamp.parts.get(k) != make_key({k: parts.get(k)})
+            )  # fmt: skip
+            logger.debug("%s: inputs changed (%s), runs", step, ", ".join(changed) or "?")
+            return None
+        for rel, digest in stamp.outputs.items():
+            path = self.build_dir / rel
+            if not path.is_file() or file_digest(path) != digest:
+                logger.debug("%s: output %s missing or changed, runs", step, rel)
+                return None
+        return stamp
+
+    def record(
+        self,
+        step: str,
+        parts: Mapping[str, Any],
+        outputs: Iterable[Path],
+        data: Mapping[str, Any] | None = None,
+    ) -> Stamp:
+        """Record that ``step`` ran with ``parts`` and produced ``outputs`` (under the build)."""
+        stamp = Stamp(
+            key=make_key(parts),
+            outputs=tree_digests(self.build_dir, outputs),
+            parts={k: make_key({k: v}) for k, v in parts.items()},
+            data=dict(data or {}),
+        )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.stamp_path(step)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(stamp.__dict__, indent=1, sort_keys=True) + "\n", "utf-8")
+        tmp.replace(path)
+        return stamp
+
+    def forget(self, step: str, *, remove_outputs: bool = True) -> None:
+        """Drop ``step``'s stamp and, unless told otherwise, the outputs it recorded."""
+        stamp = self.load(step)
+        if stamp is not None and remove_outputs:
+            for rel in stamp.outputs:
+                (self.build_dir / rel).unlink(missing_ok=True)
+        self.stamp_path(step).unlink(missing_ok=True)
+
+
+def read_artifact_log(path: Path, build_dir: Path) -> list[Path]:
+    """The files under ``build_dir`` that a notebook's Artifacts writer logged (absolute paths)."""
+    if not path.is_file():
+        return []
+    base = build_dir.resolve()
+    found = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        full = Path(line).resolve() if line.strip() else None
+        if full is not None and full.is_relative_to(base):
+            found.add(build_dir / full.relative_to(base))
+    return sorted(found)
+
+
+# --- the build's cached steps ----------------------------------------------------------------
+
+
+def notebook_step(job: NotebookJob) -> str:
+    """The step name of a notebook job."""
+    return f"notebook-{job.source.stem}"
+
+
+def notebook_parts(
+    job: NotebookJob, seed_inputs: Mapping[str, str], deps: Mapping[str, str]
+) -> dict[str, Any]:
+    """What decides a notebook's outputs: the seed, its source, its parameters, code, deps."""
+    return {
+        "seed": dict(seed_inputs),
+        "notebook": file_digest(job.source),
+        "parameters": dict(job.parameters),
+        "code": code_digest(),
+        "deps": {k: v for k, v in deps.items() if k == "python" or k in NOTEBOOK_DEPS},
+    }
+
+
+def run_notebooks(
+    steps: StepCache,
+    jobs: Sequence[NotebookJob],
+    *,
+    cwd: Path,
+    seed_inputs: Mapping[str, str],
+    deps: Mapping[str, str],
+    timeout: float,
+    reset: Callable[[], None],
+    on_execute: Callable[[], None] | None = None,
+) -> list[str]:
+    """Execute the jobs whose inputs changed (in parallel); return the names of those that ran.
+
+    A re-run notebook's recorded artifacts are removed first, so none of its stale ones survive;
+    a skipped notebook's stay. With no notebook recorded yet, ``reset`` empties the artifacts.
+    ``on_execute`` is called when notebooks are about to run (papermill already imported).
+    """
+    from briefkit import notebooks
+
+    known = set(steps.steps("notebook-"))
+    if not known:
+        reset()
+    current = {notebook_step(job) for job in jobs}
+    for gone in sorted(known - current):
+        logger.info("%s: notebook removed, dropping its artifacts", gone)
+        steps.forget(gone)
+    stale: list[tuple[NotebookJob, dict[str, Any], Path]] = []
+    for job in jobs:
+        step = notebook_step(job)
+        parts = notebook_parts(job, seed_inputs, deps)
+        if steps.fresh(step, parts) is not None:
+            continue
+        steps.forget(step)
+        job.output.unlink(missing_ok=True)
+        written = steps.folder / f"{step}.written"
+        written.parent.mkdir(parents=True, exist_ok=True)
+        written.unlink(missing_ok=True)
+        env = {**job.env, ARTIFACT_LOG_ENV: str(written.resolve())}
+        stale.append((replace(job, env=env), parts, written))
+    if not stale:
+        logger.info("notebooks unchanged: nothing to execute")
+        return []
+    notebooks.import_engine()
+    if on_execute is not None:
+        on_execute()
+    try:
+        notebooks.execute_all([job for job, _, _ in stale], cwd=cwd, timeout=timeout)
+    finally:
+        # Record each one that succeeded, even when another failed.
+        for job, parts, written in stale:
+            if job.output.is_file():
+                outputs = [job.output, *read_artifact_log(written, steps.build_dir)]
+                steps.record(notebook_step(job), parts, outputs)
+            written.unlink(missing_ok=True)
+    return [notebook_step(job) for job, _, _ in stale]
+
+
+def export_figures(steps: StepCache, *, static: bool, deps: Mapping[str, str]) -> bool:
+    """Export the figures (HTML divs, SVGs in one Chromium) unless they are current; True if run."""
+    from briefkit import artifacts
+
+    build = steps.build_dir
+    parts = {
+        "figures": tree_digests(build, artifacts.figure_specs(build)),
+        "static": static,
+        "code": code_digest(),
+        "deps": {k: v for k, v in deps.items() if k == "python" or k in FIGURE_DEPS},
+    }
+    if steps.fresh("figures", parts) is not None:
+        return False
+    steps.forget("figures")
+    written = artifacts.export_figures(build, static=static)
+    written.append(artifacts.write_plotly_js(build))
+    steps.record("figures", parts, written)
+    return True
+
+
+#: Folders of a build whose files the brief may read when it is rendered.
+RENDER_INPUT_DIRS = ("tables", "figures", "texts", "data", "assets")
+
+
+def render_parts(
+    job: RenderJob, fmt: str, engine: str, engine_version: str, deps: Mapping[str, str]
+) -> dict[str, Any]:
+    """What decides one rendered format: templates, filter, artifacts, engine, code, deps."""
+    root, build = job.root, job.build_dir
+    templates = [*files_under(root / "briefing"), root / "_quarto.yml", root / job.source]
+    artifacts_in = [p for d in RENDER_INPUT_DIRS for p in files_under(build / d)]
+    return {
+        "format": fmt,
+        "source": job.source.as_posix(),
+        "templates": tree_digests(root, templates),
+        "artifacts": tree_digests(build, [*artifacts_in, build / "brief.json"]),
+        "engine": engine,
+        "engine_version": engine_version,
+        "timestamp": job.timestamp,
+        "code": code_digest(),
+        "deps": {k: v for k, v in deps.items() if k == "python" or k in RENDER_DEPS},
+    }
+
+
+def render(
+    steps: StepCache, engine: Engine, job: RenderJob, deps: Mapping[str, str]
+) -> tuple[dict[str, Path], list[str]]:
+    """Render the formats of ``job`` whose inputs changed; return all outputs and those rendered."""
+    version = engine.version()
+    parts = {fmt: render_parts(job, fmt, engine.name, version, deps) for fmt in job.formats}
+    stale = tuple(fmt for fmt in job.formats if steps.fresh(f"render-{fmt}", parts[fmt]) is None)
+    outputs = {fmt: job.output(fmt) for fmt in job.formats}
+    if not stale:
+        logger.info("brief unchanged: nothing to render")
+        return outputs, []
+    for fmt in stale:
+        steps.forget(f"render-{fmt}", remove_outputs=False)
+    outputs.update(engine.render(replace(job, formats=stale)))
+    for fmt in stale:
+        steps.record(f"render-{fmt}", parts[fmt], [outputs[fmt]])
+    return outputs, [f"render-{fmt}" for fmt in stale]

@@ -1,0 +1,554 @@
+"""The build cache: a step is skipped only when none of its inputs changed and its outputs hold."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from briefkit import artifacts, build, cache, notebooks
+from briefkit.build import BuildOptions, BuildResult, run_build
+from briefkit.errors import NotebookFailed
+from briefkit.render import RenderJob
+
+from .conftest import SEED
+
+# --- the stamp store ---------------------------------------------------------------------------
+
+
+def test_step_without_stamp_is_not_fresh(tmp_path: Path) -> None:
+    assert cache.StepCache(tmp_path).fresh("step", {"a": 1}) is None
+
+
+def test_recorded_step_with_same_parts_is_fresh(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    out.write_text("result")
+    steps = cache.StepCache(tmp_path)
+    steps.record("step", {"a": 1, "b": {"x": "y"}}, [out])
+    stamp = steps.fresh("step", {"b": {"x": "y"}, "a": 1})
+    assert stamp is not None
+    assert stamp.outputs == {"out.txt": hashlib.sha256(b"result").hexdigest()}
+
+
+def test_changed_part_makes_step_stale(tmp_path: Path) -> None:
+    steps = cache.StepCache(tmp_path)
+    steps.record("step", {"a": 1, "b": 2}, [])
+    assert steps.fresh("step", {"a": 1, "b": 3}) is None
+    assert steps.fresh("step", {"a": 1}) is None
+
+
+@pytest.mark.parametrize(
+    "damage", [Path.unlink, lambda p: p.write_text("edited")], ids=["deleted", "modified"]
+)
+def test_damaged_output_makes_step_stale(tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    out = tmp_path / "out.txt"
+    out.write_text("result")
+    steps = cache.StepCache(tmp_path)
+    steps.record("step", {"a": 1}, [out])
+    damage(out)
+    assert steps.fresh("step", {"a": 1}) is None
+
+
+def test_unreadable_stamp_makes_step_stale(tmp_path: Path) -> None:
+    steps = cache.StepCache(tmp_path)
+    steps.record("step", {"a": 1}, [])
+    steps.stamp_path("step").write_text("{not json")
+    assert steps.fresh("step", {"a": 1}) is None
+
+
+def test_forget_removes_recorded_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "tables" / "x.json"
+    out.parent.mkdir()
+    out.write_text("{}")
+    steps = cache.StepCache(tmp_path)
+    steps.record("step", {}, [out])
+    steps.forget("step")
+    assert not out.exists()
+    assert steps.load("step") is None
+
+
+def test_package_digest_changes_with_any_package_file(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "a.py").write_text("x = 1\n")
+    before = cache.package_digest(package)
+    (package / "a.py").write_text("x = 2\n")
+    assert cache.package_digest(package) != before
+
+
+def test_dependency_versions_name_missing_distributions() -> None:
+    versions = cache.dependency_versions(["pytest", "no-such-distribution-briefkit"])
+    assert versions["no-such-distribution-briefkit"] == "absent"
+    assert versions["pytest"][0].isdigit()
+    assert "python" in versions
+
+
+def test_notebook_parameters_are_part_of_its_key(tmp_path: Path) -> None:
+    source = tmp_path / "n.ipynb"
+    source.write_text("{}")
+    job = notebooks.NotebookJob(source, tmp_path / "out.ipynb", {"seed": "a"})
+    other = notebooks.NotebookJob(source, tmp_path / "out.ipynb", {"seed": "b"})
+    parts = cache.notebook_parts(job, {}, {})
+    assert cache.make_key(parts) != cache.make_key(cache.notebook_parts(other, {}, {}))
+
+
+def test_artifact_log_keeps_only_files_under_the_build(tmp_path: Path) -> None:
+    build_dir = tmp_path / "build"
+    log = tmp_path / "log"
+    log.write_text(f"{build_dir / 'tables' / 'a.json'}\n{tmp_path / 'elsewhere.json'}\n\n")
+    assert cache.read_artifact_log(log, build_dir) == [build_dir / "tables" / "a.json"]
+
+
+def test_artifacts_writer_logs_what_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "written"
+    monkeypatch.setenv(artifacts.ARTIFACT_LOG_ENV, str(log))
+    out = artifacts.Artifacts(tmp_path / "b")
+    out.text("t", "x")
+    out.table("tb", columns=[("k", "K")], rows=[{"k": 1}], caption="c")
+    logged = cache.read_artifact_log(log, tmp_path / "b")
+    assert [p.relative_to(tmp_path / "b").as_posix() for p in logged] == [
+        "data/tb.csv", "tables/tb.json", "texts/t.json",
+    ]  # fmt: skip
+
+
+# --- the build's steps, with fake notebooks, figures and engine -------------------------------
+
+
+class FakeEngine:
+    """Writes a stand-in for each format; its version is settable."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.tool_version = "fake 1.0"
+
+    def version(self) -> str:
+        return self.tool_version
+
+    def render(self, job: RenderJob) -> dict[str, Path]:
+        outputs = {}
+        for fmt in job.formats:
+            path = job.output(fmt)
+            path.write_text(f"{fmt} {(job.build_dir / 'brief.json').read_text()}")
+            outputs[fmt] = path
+        return outputs
+
+
+class FakeFigure:
+    """Stands in for a plotly figure: all Artifacts.figure needs is to_json."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def to_json(self) -> str:
+        return json.dumps({"data": [], "layout": {"title": self.value}})
+
+
+def fake_execute_all(
+    jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float
+) -> list[Path]:
+    """Each notebook writes artifacts derived from its source, parameters and seed."""
+    for job in jobs:
+        seed_dir = cwd / "seeds" / job.parameters["seed"]
+        h = hashlib.sha256(job.source.read_bytes() + json.dumps(job.parameters).encode())
+        for f in sorted(seed_dir.iterdir()):
+            h.update(f.read_bytes())
+        names = json.loads(job.source.read_text())["metadata"].get("fake", [job.source.stem])
+        old = dict(os.environ)
+        os.environ.update(job.env)
+        try:
+            out = artifacts.Artifacts(cwd / job.parameters["build_dir"])
+            for name in names:
+                out.text(name, h.hexdigest())
+                out.figure(name, FakeFigure(h.hexdigest()), caption="c", alt="a")
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+        job.output.parent.mkdir(parents=True, exist_ok=True)
+        job.output.write_text(h.hexdigest())
+    return [job.output for job in jobs]
+
+
+def fake_export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
+    written = []
+    for spec in artifacts.figure_specs(build_dir):
+        for suffix in (".html", ".svg") if static else (".html",):
+            path = spec.with_suffix(suffix)
+            path.write_text(spec.read_text())
+            written.append(path)
+    return written
+
+
+def fake_plotly_js(build_dir: Path) -> Path:
+    path = build_dir / "assets" / "plotly.min.js"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("plotly")
+    return path
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    """Fake notebooks, figure export and engine, so that only the cache logic runs."""
+    fake = FakeEngine()
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    monkeypatch.setattr(artifacts, "export_figures", fake_export_figures)
+    monkeypatch.setattr(artifacts, "write_plotly_js", fake_plotly_js)
+    monkeypatch.setattr(artifacts, "start_chromium", lambda: None)
+    monkeypatch.setattr(artifacts, "stop_chromium", lambda: None)
+    monkeypatch.setattr(build, "get_engine", lambda name: fake)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return fake
+
+
+def fake_build(root: Path, formats: tuple[str, ...] = ("html", "pdf")) -> BuildResult:
+    return run_build(BuildOptions(root, SEED, engine="fake", formats=formats))
+
+
+ALL_NOTEBOOKS = ["notebook-arguments", "notebook-conditions", "notebook-timeline"]
+RENDERS = ["render-html", "render-pdf"]
+EVERYTHING = ["check", *ALL_NOTEBOOKS, "figures", "meta", *RENDERS]
+
+
+def test_cold_build_runs_every_step_and_rebuild_runs_none(
+    project: Path, engine: FakeEngine
+) -> None:
+    assert fake_build(project).executed == EVERYTHING
+    again = fake_build(project)
+    assert again.executed == []
+    assert set(again.outputs) == {"html", "pdf"}
+    assert again.version.startswith("0.1.0-dev+")
+
+
+def append(path: Path, text: str = "\n# changed\n") -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def edit_article(root: Path) -> None:
+    seed = root / "seeds" / SEED
+    append(seed / "article.txt", "\nA sentence added to the article.\n")
+    digest = hashlib.sha256((seed / "article.txt").read_bytes()).hexdigest()
+    source = seed / "source.yaml"
+    text = source.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("sha256:"))
+    source.write_text(text.replace(old, f"sha256: {digest}"), encoding="utf-8")
+
+
+def edit_notebook(root: Path, name: str = "timeline") -> None:
+    path = root / "notebooks" / f"{name}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"][-1]["source"].append("\n# changed")
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+SEED_CHANGES: dict[str, Callable[[Path], None]] = {
+    "article": edit_article,
+    "reading": lambda root: append(root / "seeds" / SEED / "reading.yaml"),
+    "source": lambda root: append(root / "seeds" / SEED / "source.yaml"),
+    "brief.yaml": lambda root: append(root / "seeds" / SEED / "brief.yaml"),
+}
+
+
+@pytest.mark.parametrize("change", SEED_CHANGES.values(), ids=SEED_CHANGES.keys())
+def test_seed_change_reruns_check_every_notebook_and_render(
+    project: Path, engine: FakeEngine, change: Callable[[Path], None]
+) -> None:
+    fake_build(project)
+    change(project)
+    assert fake_build(project).executed == EVERYTHING
+
+
+def test_one_notebook_change_reruns_only_it_and_what_follows(
+    project: Path, engine: FakeEngine
+) -> None:
+    fake_build(project)
+    edit_notebook(project, "timeline")
+    assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
+
+
+@pytest.mark.parametrize(
+    "template", ["briefing/filters/briefkit.lua", "briefing/brief.qmd", "_quarto.yml"]
+)
+def test_template_or_filter_change_rerenders_without_notebooks(
+    project: Path, engine: FakeEngine, template: str
+) -> None:
+    fake_build(project)
+    append(project / template, "\n")
+    assert fake_build(project).executed == ["meta", *RENDERS]
+
+
+def test_engine_version_change_rerenders(project: Path, engine: FakeEngine) -> None:
+    fake_build(project)
+    engine.tool_version = "fake 2.0"
+    assert fake_build(project).executed == ["meta", *RENDERS]
+
+
+def test_other_engine_rerenders(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    monkeypatch.setattr(FakeEngine, "name", "other")
+    assert fake_build(project).executed == RENDERS
+
+
+def test_package_code_change_reruns_everything(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    monkeypatch.setattr(cache, "code_digest", lambda: "0" * 64)
+    assert fake_build(project).executed == EVERYTHING
+
+
+@pytest.mark.parametrize(
+    ("dist", "expected"),
+    [
+        # The fake notebooks' artifacts do not depend on pydantic, so nothing is re-rendered.
+        ("pydantic", ["check", *ALL_NOTEBOOKS, "meta"]),
+        ("papermill", ALL_NOTEBOOKS),
+        ("kaleido", ["figures"]),
+        ("typst", RENDERS),
+        ("python", EVERYTHING),
+    ],
+)
+def test_dependency_version_change_reruns_what_uses_it(
+    project: Path,
+    engine: FakeEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    dist: str,
+    expected: list[str],
+) -> None:
+    fake_build(project)
+    real = cache.dependency_versions
+
+    def bumped(names: Sequence[str]) -> dict[str, str]:
+        versions = real(names)
+        versions[dist] = versions[dist] + ".post99"
+        return versions
+
+    monkeypatch.setattr(cache, "dependency_versions", bumped)
+    assert fake_build(project).executed == expected
+
+
+def test_html_then_pdf_renders_only_the_new_format(project: Path, engine: FakeEngine) -> None:
+    fake_build(project, ("html",))
+    # SVGs are needed now: the figure step re-runs, and the HTML (whose key covers the
+    # figures folder) is rendered again too.
+    assert fake_build(project).executed == ["figures", *RENDERS]
+
+
+@pytest.mark.parametrize(
+    ("damaged", "expected"),
+    [
+        ("brief.html", ["render-html"]),
+        ("brief.pdf", ["render-pdf"]),
+        # A restored output has the same bytes, so the steps after it stay current.
+        ("texts/conditions.json", ["notebook-conditions"]),
+        ("notebooks/arguments.ipynb", ["notebook-arguments"]),
+        ("figures/timeline.svg", ["figures"]),
+        ("brief.json", ["meta"]),
+    ],
+)
+@pytest.mark.parametrize("how", ["deleted", "modified"])
+def test_damaged_output_is_rebuilt(
+    project: Path, engine: FakeEngine, damaged: str, expected: list[str], how: str
+) -> None:
+    first = fake_build(project)
+    path = project / "_build" / SEED / damaged
+    original = path.read_bytes()
+    if how == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(original + b" ")
+    assert fake_build(project).executed == expected
+    assert path.read_bytes() == original
+    assert first.outputs["html"].exists()
+
+
+def test_rerun_notebook_loses_artifacts_it_no_longer_writes(
+    project: Path, engine: FakeEngine
+) -> None:
+    fake_build(project)
+    texts = project / "_build" / SEED / "texts"
+    assert (texts / "timeline.json").exists()
+    path = project / "notebooks" / "timeline.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"]["fake"] = ["events"]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert "notebook-timeline" in fake_build(project).executed
+    assert not (texts / "timeline.json").exists()
+    assert not (project / "_build" / SEED / "figures" / "timeline.svg").exists()
+    assert (texts / "events.json").exists()
+    assert (texts / "arguments.json").exists()  # a skipped notebook's artifacts stay
+
+
+def test_removed_notebook_loses_its_artifacts(project: Path, engine: FakeEngine) -> None:
+    fake_build(project)
+    (project / "notebooks" / "timeline.ipynb").unlink()
+    assert fake_build(project).executed == ["figures", "meta", *RENDERS]
+    build_dir = project / "_build" / SEED
+    assert not (build_dir / "texts" / "timeline.json").exists()
+    assert not (build_dir / ".cache" / "notebook-timeline.json").exists()
+    assert (build_dir / "texts" / "conditions.json").exists()
+
+
+def test_first_cached_build_clears_artifacts_of_an_older_build(
+    project: Path, engine: FakeEngine
+) -> None:
+    stray = project / "_build" / SEED / "tables" / "left-over.json"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("{}")
+    fake_build(project)
+    assert not stray.exists()
+
+
+def test_failed_notebook_is_not_recorded_but_others_are(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail_timeline(
+        jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float
+    ) -> list[Path]:
+        fake_execute_all([j for j in jobs if j.source.stem != "timeline"], cwd=cwd, timeout=timeout)
+        raise NotebookFailed(Path("timeline.ipynb"), None, "ValueError", "boom")
+
+    monkeypatch.setattr(notebooks, "execute_all", fail_timeline)
+    with pytest.raises(NotebookFailed):
+        fake_build(project)
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
+
+
+# --- a real build ------------------------------------------------------------------------------
+
+
+def add_cell(notebook: Path, source: str) -> None:
+    """Append a code cell to a stored notebook."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cell = {"cell_type": "code", "id": "added", "metadata": {}, "outputs": [],
+            "execution_count": None, "source": [source]}  # fmt: skip
+    nb["cells"].append(cell)
+    notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
+@pytest.mark.build
+def test_real_rebuild_executes_nothing_then_only_the_changed_notebook(project: Path) -> None:
+    opts = BuildOptions(project, SEED, engine="pandoc", formats=("html",))
+    cold = run_build(opts)
+    assert cold.executed == ["check", *ALL_NOTEBOOKS, "figures", "meta", "render-html"]
+    html = cold.outputs["html"].read_bytes()
+
+    again = run_build(opts)
+    assert again.executed == []
+    assert again.outputs["html"].read_bytes() == html
+
+    add_cell(project / "notebooks" / "timeline.ipynb", 'out.text("added", "changed")')
+    changed = run_build(opts)
+    # The notebook's figure came out the same, so its export is not repeated.
+    assert changed.executed == ["notebook-timeline", "meta", "render-html"]
+    texts = project / "_build" / SEED / "texts"
+    assert (texts / "added.json").exists()
+    assert (texts / "thesis.json").exists()  # written by the skipped arguments notebook
+
+
+def test_file_rewritten_with_same_size_gets_a_new_digest(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("result")
+    before = cache.file_digest(path)
+    path.write_text("edited")
+    assert cache.file_digest(path) != before
+
+
+def test_old_file_rewritten_in_place_gets_a_new_digest(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("result")
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    before = cache.file_digest(path)
+    path.write_text("edited")
+    os.utime(path, ns=(1_000_000_000, 2_000_000_000))
+    assert cache.file_digest(path) != before
+
+
+def test_dependency_versions_agree_with_importlib_metadata() -> None:
+    from importlib.metadata import version
+
+    names = ["pytest", "pydantic", "ruamel.yaml", "jupyter-client", "pypandoc-binary"]
+    found = cache.dependency_versions(names)
+    assert {n: found[n] for n in names} == {n: version(n) for n in names}
+
+
+HEAVY = ("pydantic", "papermill", "plotly", "kaleido", "rich", "importlib.metadata", "pypandoc")
+
+
+@pytest.mark.build
+def test_no_change_cli_build_imports_nothing_heavy(built: Path) -> None:
+    root = built.parents[1]
+    code = (
+        "import sys\n"
+        "from briefkit.cli import main\n"
+        f"rc = main(['--root', {str(root)!r}, 'build', '--engine', 'pandoc'])\n"
+        f"print(rc, sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert proc.stdout.split("\n")[-2] == "0 []", proc.stderr
+    assert "up to date" in proc.stderr
+
+
+def test_chromium_starts_early_only_on_a_cold_pdf_build_and_always_stops(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(artifacts, "start_chromium", lambda: calls.append("start"))
+    monkeypatch.setattr(artifacts, "stop_chromium", lambda: calls.append("stop"))
+    fake_build(project, ("html",))
+    assert calls == []
+
+    def fail(jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float) -> list[Path]:
+        raise NotebookFailed(Path("x.ipynb"), None, "ValueError", "boom")
+
+    shutil.rmtree(project / "_build")
+    monkeypatch.setattr(notebooks, "execute_all", fail)
+    with pytest.raises(NotebookFailed):
+        fake_build(project)
+    assert calls == ["start", "stop"]
+
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    fake_build(project)
+    calls.clear()
+    fake_build(project)  # figures recorded: no early start
+    assert calls == []
+
+
+# --- determinism: a re-run step that reproduces its outputs does not ripple further -----------
+
+
+def kaleido_svg(uids: tuple[str, str, str]) -> str:
+    trace_a, trace_b, legend = uids
+    return (
+        f'<svg><g class="trace scatter trace{trace_a}" style="x"></g>'
+        f'<g class="trace bars trace{trace_b}"></g><text>traceabcdef stays text</text>'
+        f'<clipPath id="legend{legend}"><rect/></clipPath><g clip-path="url(#legend{legend})"/>'
+        "<defs id='defs-1a2b3c'/></svg>"
+    )
+
+
+def test_svg_random_uids_are_pinned_consistently() -> None:
+    first = artifacts._pin_svg_ids(kaleido_svg(("ea9496", "929e38", "59cd57")), "fig")
+    second = artifacts._pin_svg_ids(kaleido_svg(("bdb1e8", "bd3f27", "0a1b2c")), "fig")
+    assert first == second
+    assert 'id="legend-fig-2"' in first
+    assert "url(#legend-fig-2)" in first
+    assert "traceabcdef stays text" in first  # text is not an id
+
+
+def test_papermill_parameters_cell_gets_a_fixed_id() -> None:
+    nb = {"cells": [{"id": "e8d6ce28", "metadata": {"tags": ["injected-parameters"]}}]}
+    assert notebooks.strip_volatile(nb)["cells"][0]["id"] == "injected-parameters"
