@@ -138,7 +138,12 @@ class FakeEngine:
         outputs = {}
         for fmt in job.formats:
             path = job.output(fmt)
-            path.write_text(f"{fmt} {(job.build_dir / 'brief.json').read_text()}")
+            body = f"{fmt} {(job.build_dir / 'brief.json').read_text()}"
+            # Complete outputs, as the build verifies them: an HTML page or a whole PDF.
+            if fmt == "pdf":
+                path.write_text(f"%PDF-1.7\n{body}\n%%EOF\n")
+            else:
+                path.write_text(f"<html>{body}</html>\n")
             outputs[fmt] = path
         return outputs
 
@@ -213,9 +218,11 @@ def fake_build(root: Path, formats: tuple[str, ...] = ("html", "pdf")) -> BuildR
     return run_build(BuildOptions(root, SEED, engine="fake", formats=formats))
 
 
-ALL_NOTEBOOKS = ["notebook-arguments", "notebook-conditions", "notebook-timeline"]
+ALL_NOTEBOOKS = [
+    f"notebook-{p.stem}" for p in notebooks.find_notebooks(Path(__file__).resolve().parents[1])
+]
 RENDERS = ["render-html", "render-pdf"]
-EVERYTHING = ["check", *ALL_NOTEBOOKS, "figures", "meta", *RENDERS]
+EVERYTHING = ["check", *ALL_NOTEBOOKS, "figures", "export", "meta", *RENDERS]
 
 
 def test_cold_build_runs_every_step_and_rebuild_runs_none(
@@ -311,7 +318,7 @@ def test_package_code_change_reruns_everything(
     ("dist", "expected"),
     [
         # The fake notebooks' artifacts do not depend on pydantic, so nothing is re-rendered.
-        ("pydantic", ["check", *ALL_NOTEBOOKS, "meta"]),
+        ("pydantic", ["check", *ALL_NOTEBOOKS, "export", "meta"]),
         ("papermill", ALL_NOTEBOOKS),
         ("kaleido", ["figures"]),
         ("typst", RENDERS),
@@ -422,7 +429,9 @@ def test_failed_notebook_is_not_recorded_but_others_are(
     with pytest.raises(NotebookFailed):
         fake_build(project)
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
-    assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
+    # The failed build stopped before the exports, so they run now too.
+    again = fake_build(project).executed
+    assert again == ["notebook-timeline", "figures", "export", "meta", *RENDERS]
 
 
 # --- a real build ------------------------------------------------------------------------------
@@ -441,7 +450,9 @@ def add_cell(notebook: Path, source: str) -> None:
 def test_real_rebuild_executes_nothing_then_only_the_changed_notebook(project: Path) -> None:
     opts = BuildOptions(project, SEED, engine="pandoc", formats=("html",))
     cold = run_build(opts)
-    assert cold.executed == ["check", *ALL_NOTEBOOKS, "figures", "meta", "render-html"]
+    assert cold.executed == [
+        "check", *ALL_NOTEBOOKS, "figures", "export", "meta", "render-html"
+    ]  # fmt: skip
     html = cold.outputs["html"].read_bytes()
 
     again = run_build(opts)

@@ -138,6 +138,14 @@ def test_new_rejects_bad_names_and_articles(
 
 
 NO_CHROMIUM = {"BROWSER_PATH": "/nonexistent/chromium"}
+#: Progress lines of the "briefkit" logger (level name first); everything else on stderr is a
+#: message for the user.
+_LOG_LINE = re.compile(r"^(DEBUG|INFO|WARNING) +")
+
+
+def messages(stderr: str) -> list[str]:
+    """The lines of ``stderr`` that are not progress logging: errors, tracebacks, anything else."""
+    return [line for line in stderr.splitlines() if not _LOG_LINE.match(line)]
 
 
 def briefkit(
@@ -169,7 +177,7 @@ def outputs(project: Path) -> list[str]:
 def test_invalid_seed_name_exits_2_with_one_line(project: Path) -> None:
     proc = briefkit(project, "build", "--seed", "../etc")
     assert proc.returncode == EXIT_INVALID_INPUT
-    assert proc.stderr.splitlines() == [
+    assert messages(proc.stderr) == [
         "briefkit: error: seed name '../etc' is not valid: use lower-case letters, digits and "
         "'-' only"
     ]
@@ -178,7 +186,7 @@ def test_invalid_seed_name_exits_2_with_one_line(project: Path) -> None:
 def test_unknown_engine_exits_2(project: Path) -> None:
     proc = briefkit(project, "build", "--seed", SEED, "--engine", "latex")
     assert proc.returncode == EXIT_INVALID_INPUT
-    assert proc.stderr.splitlines() == [
+    assert messages(proc.stderr) == [
         "briefkit: error: unknown engine 'latex': choose one of auto, pandoc, quarto"
     ]
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -189,7 +197,7 @@ def test_failing_notebook_exits_3_naming_notebook_cell_and_kept_copy(project: Pa
     proc = briefkit(project, "build", "--seed", SEED, "--formats", "html")
     kept = project.resolve() / "_build" / SEED / "notebooks" / "only.failed.ipynb"
     assert proc.returncode == EXIT_STEP_FAILED
-    assert proc.stderr.splitlines() == [
+    assert messages(proc.stderr) == [
         "briefkit: error: notebook only.ipynb, cell step-1: ValueError: no claims in <reading> "
         f"(failed copy kept at {kept})"
     ]
@@ -200,7 +208,7 @@ def test_failing_notebook_exits_3_naming_notebook_cell_and_kept_copy(project: Pa
 def test_missing_chromium_exits_4_before_any_notebook_runs(project: Path) -> None:
     proc = briefkit(project, "build", "--seed", SEED, env=NO_CHROMIUM)
     assert proc.returncode == EXIT_ENVIRONMENT
-    assert proc.stderr.splitlines() == [
+    assert messages(proc.stderr) == [
         "briefkit: error: Chromium (BROWSER_PATH=/nonexistent/chromium) not found: PDF figures "
         "need Chrome or Chromium (Debian: apt-get install chromium; or run kaleido_get_chrome; "
         "BROWSER_PATH names one); or build HTML only with --formats html"
@@ -251,7 +259,7 @@ def test_unexpected_exception_is_one_line_and_exit_1(
     monkeypatch.setattr(cli, "_cmd_build", broken)
     assert cli.main(["build"]) == EXIT_INTERNAL
     err = capsys.readouterr().err
-    assert err.splitlines() == [
+    assert messages(err) == [
         "briefkit: internal error: RuntimeError: it broke \\x1b]0;title\\x07 badly "
         "(run with --debug for the traceback)"
     ]
@@ -301,7 +309,11 @@ class _LazyEngine:
 @pytest.mark.parametrize(
     ("formats", "html", "message"),
     [
-        ("html,pdf", "<html><body>whole</body></html>", "lazy produced no pdf output"),
+        (
+            "html,pdf",
+            "<html><body>whole</body></html>",
+            "lazy reported success but wrote no pdf output",
+        ),
         ("html", "<html><body>half", "lazy wrote an incomplete HTML output, with no </html> ("),
     ],
 )
@@ -314,8 +326,8 @@ def test_exit_0_only_when_every_requested_output_is_whole(
     message: str,
 ) -> None:
     monkeypatch.setattr(build, "get_engine", lambda name: _LazyEngine(html))
-    monkeypatch.setattr(build, "run_notebooks", lambda *a, **k: [])
+    monkeypatch.setattr(build.cache, "run_notebooks", lambda *a, **k: [])
     code = cli.main(["--root", str(project), "build", "--seed", SEED, "--formats", formats])
     assert code == EXIT_STEP_FAILED
-    assert capsys.readouterr().err.startswith(f"briefkit: error: {message}")
+    assert messages(capsys.readouterr().err)[0].startswith(f"briefkit: error: {message}")
     assert outputs(project) == []

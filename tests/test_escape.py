@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from briefkit import command, escape
 from briefkit.artifacts import Artifacts, export_figures
+from briefkit.render.base import inline_plotly
 from briefkit.render.pandoc import pandoc_binary
 
 from .hostile import HOSTILE
@@ -254,6 +255,8 @@ def filter_figure(tmp: Path, caption: str, alt: str, to: str) -> Path:
          "--output", str(out)],
         '::: {.bk-figure name="f"}\n:::\n', tmp,
     )  # fmt: skip
+    if to.startswith("html"):
+        inline_plotly(out, build)  # as both engines do after pandoc
     return out
 
 
