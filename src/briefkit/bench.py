@@ -144,7 +144,7 @@ for spec_path in sorted((build / "figures").glob("*.json")):
 _NAIVE_RENDER = """
 import sys
 from pathlib import Path
-from briefkit import artifacts
+from briefkit import artifacts, export
 from briefkit.build import BRIEF_SOURCE, brief_metadata, source_date_epoch
 from briefkit.reading import load_seed
 from briefkit.render import RenderJob, get_engine
@@ -154,6 +154,8 @@ build = root / "_build" / slug
 engine = get_engine(engine_name)
 ts = source_date_epoch(root)
 seed = load_seed(root, slug)
+export.write_exports(seed, build / "data")
+artifacts.write_downloads(build)
 meta = brief_metadata(seed, seed.version + "-naive", "draft", ts, engine.version())
 artifacts.write_json(build / "brief.json", meta)
 engine.render(RenderJob(root, BRIEF_SOURCE, build, formats, ts))
