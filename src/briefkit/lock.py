@@ -18,24 +18,32 @@ DEFAULT_WAIT = 5.0
 
 
 @contextmanager
-def build_lock(folder: Path, *, wait: float = DEFAULT_WAIT) -> Iterator[Path]:
-    """Hold ``folder/.lock`` for the duration; raise BuildLocked after ``wait`` seconds.
+def hold(path: Path, *, wait: float, busy: str) -> Iterator[Path]:
+    """Hold the file lock ``path``; after ``wait`` seconds raise BuildLocked(``busy``).
 
     The lock is an flock on the file, so the kernel releases it when its holder dies: a killed
     build never blocks the next one (the file itself stays, and does not matter).
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path, timeout=wait)
     try:
         lock.acquire()
     except Timeout:
-        raise BuildLocked(
-            f"another build is running in {folder} (waited {wait:g} s for {path}); "
-            "wait for it to finish, or stop it"
-        ) from None
+        raise BuildLocked(busy) from None
     logger.debug("locked %s", path)
     try:
         yield path
     finally:
         lock.release()
+
+
+@contextmanager
+def build_lock(folder: Path, *, wait: float = DEFAULT_WAIT) -> Iterator[Path]:
+    """Hold ``folder/.lock`` (one build per seed) for the duration."""
+    path = folder / ".lock"
+    busy = (
+        f"another build is running in {folder} (waited {wait:g} s for {path}); "
+        "wait for it to finish, or stop it"
+    )
+    with hold(path, wait=wait, busy=busy):
+        yield path

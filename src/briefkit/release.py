@@ -25,10 +25,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from briefkit import __version__, diff
+from briefkit import __version__, diff, lock
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult, input_files, run_build
-from briefkit.errors import BuildLocked, InputError
+from briefkit.errors import InputError
 from briefkit.reading import Seed, list_seeds, load_seed
 
 logger = logging.getLogger("briefkit")
@@ -113,20 +113,9 @@ def previous_release(root: Path, slug: str, version: str) -> str | None:
 @contextmanager
 def dist_lock(root: Path, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[Path]:
     """Hold ``dist/.lock`` for a release; after ``wait`` seconds raise BuildLocked."""
-    from filelock import FileLock, Timeout
-
-    dist = dist_dir(root)
-    dist.mkdir(parents=True, exist_ok=True)
-    path = dist / LOCK_NAME
-    lock = FileLock(path, timeout=wait)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise BuildLocked(f"another build is running (lock held: {path})") from None
-    try:
+    path = dist_dir(root) / LOCK_NAME
+    with lock.hold(path, wait=wait, busy=f"another build is running (lock held: {path})"):
         yield path
-    finally:
-        lock.release()
 
 
 def sha256_file(path: Path) -> str:
