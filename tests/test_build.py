@@ -50,10 +50,10 @@ def test_html_inlines_plotly_once_and_fetches_nothing(built: Path) -> None:
 
 def test_draft_version_carries_content_hash(project: Path) -> None:
     seed = load_seed(project, SEED)
-    before = content_hash(project, seed)
+    before = content_hash(project, seed.path)
     reading = project / "seeds" / SEED / "reading.yaml"
     reading.write_text(reading.read_text() + "\n# a comment changes the content\n")
-    assert content_hash(project, seed) != before
+    assert content_hash(project, seed.path) != before
     meta = brief_metadata(seed, "0.1.0-dev+abc", "draft", 0, "pandoc 3")
     assert meta["subtitle"] == "Version 0.1.0-dev+abc · DRAFT"
     assert meta["date"] == "1970-01-01"

@@ -69,12 +69,8 @@ def build_dir(root: Path, seed: str) -> Path:
     return root / "_build" / seed
 
 
-def input_files(root: Path, seed: Seed) -> list[Path]:
-    """Every file whose content decides the brief, sorted."""
-    return _input_files(root, seed.path)
-
-
-def _input_files(root: Path, seed_path: Path) -> list[Path]:
+def input_files(root: Path, seed_path: Path) -> list[Path]:
+    """Every file whose content decides the brief of the seed at ``seed_path``, sorted."""
     files = [p for p in seed_path.iterdir() if p.is_file()]
     files += notebooks.find_notebooks(root)
     files += [p for p in (root / "briefing").rglob("*") if p.is_file()]
@@ -82,16 +78,13 @@ def _input_files(root: Path, seed_path: Path) -> list[Path]:
     return sorted(p for p in files if p.exists())
 
 
-def content_hash(root: Path, seed: Seed) -> str:
+def content_hash(root: Path, seed_path: Path) -> str:
     """sha256 over the inputs' relative paths and bytes, and briefkit's own version."""
-    return _content_hash(root, seed.path)
-
-
-def _content_hash(root: Path, seed_path: Path) -> str:
     h = hashlib.sha256(f"briefkit {__version__}\n".encode())
-    for path in _input_files(root, seed_path):
+    for path in input_files(root, seed_path):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+        # The cache's digest: a file the cache step already hashed is not read again.
+        h.update(bytes.fromhex(cache.file_digest(path)))
     return h.hexdigest()
 
 
@@ -232,7 +225,7 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
 
     engine = get_engine(opts.engine)
     timestamp = source_date_epoch(root)
-    digest = _content_hash(root, seed_path)
+    digest = content_hash(root, seed_path)
     with ThreadPoolExecutor(max_workers=1) as background:
         loading: list[Future[Seed]] = []
 

@@ -8,7 +8,6 @@ Any failure, Ctrl-C included, removes the staging folder and restores ``brief.ya
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -25,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from briefkit import __version__, diff, lock
+from briefkit import __version__, cache, diff, lock
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult, input_files, run_build
 from briefkit.errors import InputError
@@ -118,15 +117,6 @@ def dist_lock(root: Path, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[Path]:
         yield path
 
 
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def installed_packages() -> dict[str, str]:
     """Every installed distribution and its version, sorted by name."""
     found: dict[str, str] = {}
@@ -142,11 +132,13 @@ def manifest(
 ) -> dict[str, Any]:
     """The manifest of a release: sha256 of every input and output, tools, engine, date."""
     outputs = {
-        p.relative_to(folder).as_posix(): sha256_file(p)
+        p.relative_to(folder).as_posix(): cache.file_digest(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != "manifest.json"
     }
-    inputs = {p.relative_to(root).as_posix(): sha256_file(p) for p in input_files(root, seed)}
+    inputs = {
+        p.relative_to(root).as_posix(): cache.file_digest(p) for p in input_files(root, seed.path)
+    }
     return {
         "brief": seed.slug,
         "version": result.version,
