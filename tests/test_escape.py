@@ -275,3 +275,9 @@ def test_figure_alt_and_caption_stay_text_in_html_and_typst(tmp_path: Path) -> N
     assert escape.visible(_typst_text(figure["caption"]["body"])) == escape.visible(caption)
     image = figure["body"] if figure["body"]["func"] == "image" else figure["body"]["body"]
     assert image["alt"] == alt
+
+
+def test_markdown_readable_keeps_data_from_acting_as_markup() -> None:
+    assert escape.markdown_readable("<b>*x*</b> [l](javascript:1)") == (
+        "\\<b\\>\\*x\\*\\</b\\> \\[l\\](javascript:1)"
+    )

@@ -19,7 +19,7 @@ from briefkit import release as rel
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult
 from briefkit.cli import main
-from briefkit.diff import Change, diff_readings, diff_table, markdown_escape
+from briefkit.diff import Change, diff_readings, diff_table
 from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked, InputError
 from briefkit.reading import load_seed
 
@@ -309,12 +309,6 @@ def test_diff_table_compares_cells_with_rows_keyed_by_id() -> None:
         "condition-matrix: added column K2",
         "condition-matrix: changed cell M1, K1: 'required' → ''",
     ]
-
-
-def test_markdown_escape_keeps_data_from_acting_as_markup() -> None:
-    assert markdown_escape("<b>*x*</b> [l](javascript:1)") == (
-        "\\<b\\>\\*x\\*\\</b\\> \\[l\\](javascript:1)"
-    )
 
 
 # --- real builds --------------------------------------------------------------------------------

@@ -164,8 +164,3 @@ def diff_matrices(old: Mapping[str, Table], new: Mapping[str, Table]) -> list[Ch
     for name in sorted(set(old) | set(new)):
         changes += diff_table(name, old.get(name, []), new.get(name, []))
     return changes
-
-
-def markdown_escape(text: str) -> str:
-    """Backslash-escape the characters that would act as Markdown or HTML in ``text``."""
-    return "".join("\\" + c if c in "\\`*_[]<>#|~!&" else c for c in " ".join(text.split()))

@@ -43,6 +43,15 @@ def markdown_text(text: str) -> str:
     return "".join("\\" + ch if ch in _ASCII_PUNCT else ch for ch in flat)
 
 
+def markdown_readable(text: str) -> str:
+    """Markdown for a plain-text file (CHANGES.md): only what would act as markup is escaped.
+
+    Lighter than ``markdown_text`` so that the file still reads well as text; whitespace runs
+    become one space, so no block syntax can start.
+    """
+    return "".join("\\" + c if c in "\\`*_[]<>#|~!&" else c for c in " ".join(text.split()))
+
+
 def typst_string(text: str) -> str:
     """A typst string literal (quotes included) whose value is ``text``; never typst code."""
     body = (

@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from briefkit import __version__, cache, diff, lock
+from briefkit import __version__, cache, diff, escape, lock
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult, input_files, run_build
 from briefkit.errors import InputError
@@ -195,11 +195,11 @@ def changes_markdown(
     title: str, version: str, date: str, previous: str | None, lines: list[str], older: str
 ) -> str:
     """CHANGES.md: this release's changes on top, then those of earlier releases."""
-    head = f"# Changes to {diff.markdown_escape(title)}\n\n## v{version} ({date})\n\n"
+    head = f"# Changes to {escape.markdown_readable(title)}\n\n## v{version} ({date})\n\n"
     if previous is None:
         body = "First release.\n"
     else:
-        items = "".join(f"- {diff.markdown_escape(line)}\n" for line in lines)
+        items = "".join(f"- {escape.markdown_readable(line)}\n" for line in lines)
         body = f"Since v{previous}:\n\n{items}"
     earlier = older.split("\n", 2)[2].lstrip("\n") if older.startswith("# ") else older
     return head + body + (f"\n{earlier}" if earlier.strip() else "")
