@@ -77,6 +77,10 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("old", help="the older release, e.g. v1.0.0")
     d.add_argument("new", help="the newer release, e.g. v1.1.0")
     d.add_argument("--seed", help="seed (default: the only seed)")
+    # Each command's function, looked up when the parser is made (so tests can replace one).
+    for sp, run in ((b, _cmd_build), (n, _cmd_notebooks), (c, _cmd_check), (w, _cmd_new),
+                    (r, _cmd_release), (d, _cmd_diff)):  # fmt: skip
+        sp.set_defaults(run=run)
     return p
 
 
@@ -169,19 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
     try:
-        if args.command == "build":
-            return _cmd_build(args)
-        if args.command == "notebooks":
-            return _cmd_notebooks(args)
-        if args.command == "check":
-            return _cmd_check(args)
-        if args.command == "new":
-            return _cmd_new(args)
-        if args.command == "release":
-            return _cmd_release(args)
-        if args.command == "diff":
-            return _cmd_diff(args)
-        raise AssertionError(args.command)  # pragma: no cover - argparse enforces the choices
+        code: int = args.run(args)
+        return code
     except BriefkitError as exc:
         if args.debug:
             logger.exception("failed")
