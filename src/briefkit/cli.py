@@ -43,7 +43,10 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``briefkit``."""
-    p = argparse.ArgumentParser(prog="briefkit", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="briefkit",
+        description="Reproducible policy briefs: seeds and readings, notebooks, HTML and PDF.",
+    )
     p.add_argument("--version", action="version", version=f"briefkit {__version__}")
     p.add_argument("--debug", action="store_true", help="show tool output and tracebacks")
     p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
