@@ -46,6 +46,23 @@ def test_pandoc_warning_fails_the_build_and_names_the_warning(tmp_path: Path) ->
     assert leftovers(job) == []
 
 
+def test_formats_render_side_by_side_and_the_first_failure_is_raised(tmp_path: Path) -> None:
+    job = make_job(tmp_path, "# Brief\n\n![a figure](figures/missing.png)\n", ("html", "pdf"))
+    with pytest.raises(RenderFailed) as info:
+        PandocEngine().render(job)
+    # Both formats fail on the missing figure; the error is the first format's, as in order.
+    assert str(info.value).startswith("pandoc could not render briefing/brief.qmd to html: ")
+    assert not [p for p in job.build_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_both_formats_render_in_one_job(tmp_path: Path) -> None:
+    job = make_job(tmp_path, "# Brief\n\nText.\n", ("html", "pdf"))
+    outputs = PandocEngine().render(job)
+    assert list(outputs) == ["html", "pdf"]
+    assert verify_output(outputs["html"], "html", "pandoc") == job.build_dir / "brief.html"
+    assert verify_output(outputs["pdf"], "pdf", "pandoc") == job.build_dir / "brief.pdf"
+
+
 def test_typst_error_shows_file_line_and_message(tmp_path: Path) -> None:
     source = tmp_path / "bad.typ"
     source.write_text("= Title\n\nSome text\n#let x = (\n#foo(1)\n", encoding="utf-8")
