@@ -1,9 +1,15 @@
-"""Artifacts: static figure exports carry no random ids."""
+"""Artifacts: static figure exports carry no random ids and share one Chromium session."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
+from briefkit import artifacts
 from briefkit.artifacts import _pin_svg_ids, _pin_trace_uids
 
 
@@ -22,3 +28,49 @@ def test_pin_trace_uids_names_unnamed_traces_only() -> None:
     traces = [SimpleNamespace(uid=None), SimpleNamespace(uid="mine")]
     _pin_trace_uids(SimpleNamespace(data=traces), "map")
     assert [t.uid for t in traces] == ["map-0", "mine"]
+
+
+class FakeKaleido:
+    """Stands in for kaleido's sync server: records starts, stops and figures."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def start_sync_server(self, **_: object) -> None:
+        self.calls.append("start")
+
+    def stop_sync_server(self, **_: object) -> None:
+        self.calls.append("stop")
+
+    def calc_fig_sync(self, fig: dict[str, object], **_: object) -> bytes:
+        self.calls.append("svg")
+        return b"<svg/>"
+
+
+def write_spec(build: Path, name: str) -> Path:
+    spec = build / "figures" / f"{name}.json"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(json.dumps({"figure": {"data": [], "layout": {}}}), encoding="utf-8")
+    return spec
+
+
+def test_an_early_chromium_session_serves_every_export_until_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeKaleido()
+    monkeypatch.setitem(sys.modules, "kaleido", fake)
+    monkeypatch.setattr(artifacts, "find_chromium", lambda: "/usr/bin/chromium")
+    a, b = write_spec(tmp_path, "a"), write_spec(tmp_path, "b")
+    artifacts.start_chromium()
+    try:
+        artifacts.export_figures(tmp_path, specs=[a])
+        artifacts.export_figures(tmp_path, specs=[b])
+    finally:
+        artifacts.stop_chromium()
+    assert fake.calls == ["start", "svg", "svg", "stop"]
+    assert (tmp_path / "figures" / "b.svg").read_text(encoding="utf-8") == "<svg/>"
+
+    # Without an early session, an export opens and closes its own.
+    fake.calls.clear()
+    artifacts.export_figures(tmp_path)
+    assert fake.calls == ["start", "svg", "svg", "stop"]

@@ -159,7 +159,11 @@ class FakeFigure:
 
 
 def fake_execute_all(
-    jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float
+    jobs: Sequence[notebooks.NotebookJob],
+    *,
+    cwd: Path,
+    timeout: float,
+    on_done: Callable[[notebooks.NotebookJob], None] | None = None,
 ) -> list[Path]:
     """Each notebook writes artifacts derived from its source, parameters and seed."""
     for job in jobs:
@@ -180,12 +184,16 @@ def fake_execute_all(
             os.environ.update(old)
         job.output.parent.mkdir(parents=True, exist_ok=True)
         job.output.write_text(h.hexdigest())
+        if on_done is not None:
+            on_done(job)
     return [job.output for job in jobs]
 
 
-def fake_export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
+def fake_export_figures(
+    build_dir: Path, *, static: bool = True, specs: Sequence[Path] | None = None
+) -> list[Path]:
     written = []
-    for spec in artifacts.figure_specs(build_dir):
+    for spec in artifacts.figure_specs(build_dir) if specs is None else specs:
         for suffix in (".html", ".svg") if static else (".html",):
             path = spec.with_suffix(suffix)
             path.write_text(spec.read_text())
@@ -396,6 +404,74 @@ def test_rerun_notebook_loses_artifacts_it_no_longer_writes(
     assert (texts / "arguments.json").exists()  # a skipped notebook's artifacts stay
 
 
+def recording_export(
+    monkeypatch: pytest.MonkeyPatch, fail: Callable[[list[str]], bool] = lambda names: False
+) -> list[list[str]]:
+    """Record each call to the (fake) figure export by the figure names it got."""
+    calls: list[list[str]] = []
+
+    def export(build_dir: Path, *, static: bool = True, specs: Sequence[Path] | None = None):
+        names = [p.stem for p in (artifacts.figure_specs(build_dir) if specs is None else specs)]
+        calls.append(names)
+        if fail(names):
+            raise RuntimeError(f"cannot export {names}")
+        return fake_export_figures(build_dir, static=static, specs=specs)
+
+    monkeypatch.setattr(artifacts, "export_figures", export)
+    return calls
+
+
+def test_each_figure_is_exported_once_as_its_notebook_finishes(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = recording_export(monkeypatch)
+    assert "figures" in fake_build(project).executed
+    # One call per notebook's figure, while the notebooks ran; none left for the figures step.
+    assert sorted(calls) == [[name] for name in sorted(n.split("-", 1)[1] for n in ALL_NOTEBOOKS)]
+    for name in ("timeline", "actors"):
+        assert (project / "_build" / SEED / "figures" / f"{name}.svg").is_file()
+
+
+def test_a_failed_early_export_is_retried_and_its_error_reported(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = recording_export(monkeypatch, fail=lambda names: "timeline" in names)
+    with pytest.raises(RuntimeError, match=r"cannot export \['timeline'\]"):
+        fake_build(project)
+    # Tried early, then again by the figures step, which reports the error.
+    assert calls.count(["timeline"]) == 2
+    assert cache.StepCache(project / "_build" / SEED).load("figures") is None
+
+
+def test_an_early_export_of_a_since_changed_figure_is_redone(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    build = project / "_build" / SEED
+    steps = cache.StepCache(build)
+    steps.forget("figures", remove_outputs=False)
+    ready = {
+        spec: (cache.file_digest(spec), [spec.with_suffix(".html"), spec.with_suffix(".svg")])
+        for spec in artifacts.figure_specs(build)
+    }
+    spec = build / "figures" / "timeline.json"
+    ready[spec] = ("0" * 64, ready[spec][1])  # exported from bytes the spec no longer has
+    calls = recording_export(monkeypatch)
+    deps = cache.dependency_versions(sorted(cache.FIGURE_DEPS))
+    assert cache.export_figures(steps, static=True, deps=deps, ready=ready)
+    assert calls == [["timeline"]]
+    stamp = steps.load("figures")
+    assert stamp is not None
+    assert {"figures/actors.svg", "figures/timeline.svg"} <= set(stamp.outputs)
+    # An early export whose files are gone is redone too.
+    steps.forget("figures", remove_outputs=False)
+    (build / "figures" / "actors.svg").unlink()
+    calls.clear()
+    assert cache.export_figures(steps, static=True, deps=deps, ready=ready)
+    assert calls == [["actors", "timeline"]]
+    assert (build / "figures" / "actors.svg").is_file()
+
+
 def test_removed_notebook_loses_its_artifacts(project: Path, engine: FakeEngine) -> None:
     fake_build(project)
     (project / "notebooks" / "timeline.ipynb").unlink()
@@ -420,9 +496,14 @@ def test_failed_notebook_is_not_recorded_but_others_are(
     project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail_timeline(
-        jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float
+        jobs: Sequence[notebooks.NotebookJob],
+        *,
+        cwd: Path,
+        timeout: float,
+        on_done: Callable[[notebooks.NotebookJob], None] | None = None,
     ) -> list[Path]:
-        fake_execute_all([j for j in jobs if j.source.stem != "timeline"], cwd=cwd, timeout=timeout)
+        others = [j for j in jobs if j.source.stem != "timeline"]
+        fake_execute_all(others, cwd=cwd, timeout=timeout, on_done=on_done)
         raise NotebookFailed(Path("timeline.ipynb"), None, "ValueError", "boom")
 
     monkeypatch.setattr(notebooks, "execute_all", fail_timeline)
@@ -522,7 +603,7 @@ def test_chromium_starts_early_only_on_a_cold_pdf_build_and_always_stops(
     fake_build(project, ("html",))
     assert calls == []
 
-    def fail(jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, timeout: float) -> list[Path]:
+    def fail(jobs: Sequence[notebooks.NotebookJob], **_: object) -> list[Path]:
         raise NotebookFailed(Path("x.ipynb"), None, "ValueError", "boom")
 
     shutil.rmtree(project / "_build")

@@ -193,11 +193,16 @@ def figure_specs(build_dir: Path) -> list[Path]:
     return sorted((build_dir / "figures").glob("*.json"))
 
 
-def export_figures(build_dir: Path, *, static: bool = True) -> list[Path]:
-    """Make each figure's HTML div (pinned id) and, if ``static``, its SVG (one Chromium)."""
+def export_figures(
+    build_dir: Path, *, static: bool = True, specs: Sequence[Path] | None = None
+) -> list[Path]:
+    """Make each figure's HTML div (pinned id) and, if ``static``, its SVG (one Chromium).
+
+    ``specs`` are the figure JSON files to export (default: all of the build's).
+    """
     import plotly.io as pio
 
-    specs = figure_specs(build_dir)
+    specs = figure_specs(build_dir) if specs is None else specs
     figures = []
     written: list[Path] = []
     for spec_path in specs:
@@ -248,17 +253,23 @@ def find_chromium() -> str:
     return str(found)
 
 
+#: Whether start_chromium opened the session: export_figures then uses it and leaves it open.
+_SESSION = {"open": False}
+
+
 def start_chromium() -> None:
     """Start the one Chromium session for SVG exports now, in the background.
 
     Chromium takes seconds to start; started while the notebooks run, it is ready when the
-    figures are. ``export_figures`` reuses it and stops it; problems surface there.
+    figures are. ``export_figures`` uses it until ``stop_chromium``. A failure here is only
+    logged: ``export_figures`` then starts a session of its own and reports the problem.
     """
     try:
         import kaleido
 
         kaleido.start_sync_server(silence_warnings=True)
-    except Exception as exc:  # reported by export_figures, which starts it again
+        _SESSION["open"] = True
+    except Exception as exc:
         logger.debug("could not start Chromium early: %s", exc)
 
 
@@ -267,6 +278,7 @@ def stop_chromium() -> None:
     import sys
 
     kaleido = sys.modules.get("kaleido")
+    _SESSION["open"] = False
     if kaleido is not None:
         kaleido.stop_sync_server(silence_warnings=True)
 
@@ -279,10 +291,13 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
     except ImportError as exc:  # pragma: no cover - a dependency
         raise ToolNotFound("kaleido", "pip install kaleido") from exc
     find_chromium()
-    try:
-        kaleido.start_sync_server(silence_warnings=True)
-    except Exception as exc:
-        raise ToolNotFound("Chromium", f"{CHROMIUM_HINT} ({exc})") from exc
+    # A session start_chromium opened stays open for the next export; else one of our own.
+    own_session = not _SESSION["open"]
+    if own_session:
+        try:
+            kaleido.start_sync_server(silence_warnings=True)
+        except Exception as exc:
+            raise ToolNotFound("Chromium", f"{CHROMIUM_HINT} ({exc})") from exc
     paths = []
     try:
         for name, fig in figures:
@@ -298,8 +313,9 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
             path.write_text(_pin_svg_ids(text, name), encoding="utf-8")
             paths.append(path)
     finally:
-        kaleido.stop_sync_server(silence_warnings=True)
-    logger.debug("exported %d SVG figures in one Chromium session", len(paths))
+        if own_session:
+            kaleido.stop_sync_server(silence_warnings=True)
+    logger.debug("exported %d SVG figure(s)", len(paths))
     return paths
 
 

@@ -235,15 +235,23 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
                 loading.append(background.submit(_load_seed, root, opts.seed))
 
         t = time.perf_counter()
-        executed += cache.run_notebooks(
-            steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,
-            deps=deps, timeout=opts.timeout, reset=lambda: _reset(build),
-            on_execute=load_meanwhile,
-        )  # fmt: skip
+        static = "pdf" in opts.formats
+        # Figures are exported as their notebooks finish, while the others still run.
+        early = cache.EarlyFigures(build, static=static)
+        try:
+            executed += cache.run_notebooks(
+                steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,
+                deps=deps, timeout=opts.timeout, reset=lambda: _reset(build),
+                on_execute=load_meanwhile, on_recorded=early.submit,
+            )  # fmt: skip
+        except BaseException:
+            early.finish(cancel=True)
+            raise
+        ready = early.finish()
         timings["notebooks"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if cache.export_figures(steps, static="pdf" in opts.formats, deps=deps):
+        if cache.export_figures(steps, static=static, deps=deps, ready=ready):
             executed.append("figures")
         timings["figures"] = time.perf_counter() - t
         if loading:

@@ -275,12 +275,15 @@ def run_notebooks(
     timeout: float,
     reset: Callable[[], None],
     on_execute: Callable[[], None] | None = None,
+    on_recorded: Callable[[list[Path]], None] | None = None,
 ) -> list[str]:
     """Execute the jobs whose inputs changed (in parallel); return the names of those that ran.
 
     A re-run notebook's recorded artifacts are removed first, so none of its stale ones survive;
     a skipped notebook's stay. With no notebook recorded yet, ``reset`` empties the artifacts.
-    ``on_execute`` is called when notebooks are about to run (papermill already imported).
+    ``on_execute`` is called when notebooks are about to run (papermill already imported). Each
+    notebook is recorded as soon as it succeeds, even when another fails; ``on_recorded`` then
+    gets its outputs (on the notebook's worker thread).
     """
     from briefkit import notebooks
 
@@ -291,7 +294,7 @@ def run_notebooks(
     for gone in sorted(known - current):
         logger.info("%s: notebook removed, dropping its artifacts", gone)
         steps.forget(gone)
-    stale: list[tuple[NotebookJob, dict[str, Any], Path]] = []
+    stale: dict[Path, tuple[NotebookJob, dict[str, Any], Path]] = {}
     for job in jobs:
         step = notebook_step(job)
         parts = notebook_parts(job, seed_inputs, deps)
@@ -303,41 +306,118 @@ def run_notebooks(
         written.parent.mkdir(parents=True, exist_ok=True)
         written.unlink(missing_ok=True)
         env = {**job.env, ARTIFACT_LOG_ENV: str(written.resolve())}
-        stale.append((replace(job, env=env), parts, written))
+        stale[job.output] = (replace(job, env=env), parts, written)
     if not stale:
         logger.info("notebooks unchanged: nothing to execute")
         return []
+
+    def record(job: NotebookJob) -> None:
+        _, parts, written = stale[job.output]
+        outputs = [job.output, *read_artifact_log(written, steps.build_dir)]
+        steps.record(notebook_step(job), parts, outputs)
+        written.unlink(missing_ok=True)
+        if on_recorded is not None:
+            on_recorded(outputs)
+
     notebooks.import_engine()
     if on_execute is not None:
         on_execute()
     try:
-        notebooks.execute_all([job for job, _, _ in stale], cwd=cwd, timeout=timeout)
+        notebooks.execute_all(
+            [job for job, _, _ in stale.values()], cwd=cwd, timeout=timeout, on_done=record
+        )
     finally:
-        # Record each one that succeeded, even when another failed.
-        for job, parts, written in stale:
-            if job.output.is_file():
-                outputs = [job.output, *read_artifact_log(written, steps.build_dir)]
-                steps.record(notebook_step(job), parts, outputs)
+        for _, _, written in stale.values():
             written.unlink(missing_ok=True)
-    return [notebook_step(job) for job, _, _ in stale]
+    return [notebook_step(job) for job, _, _ in stale.values()]
 
 
-def export_figures(steps: StepCache, *, static: bool, deps: Mapping[str, str]) -> bool:
-    """Export the figures (HTML divs, SVGs in one Chromium) unless they are current; True if run."""
+class EarlyFigures:
+    """Exports each figure as soon as its notebook is done, in one background thread.
+
+    While the other notebooks still run, the Chromium started early turns the finished figures
+    into SVGs, so the figures step after the notebooks finds most of its work done. A failure
+    here is only logged: the figures step exports whatever is missing and reports its errors.
+    """
+
+    def __init__(self, build_dir: Path, *, static: bool) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.build_dir = build_dir
+        self.static = static
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefkit-figures")
+        #: spec -> (its sha256 when exported, the files written from it)
+        self._done: dict[Path, tuple[str, list[Path]]] = {}
+
+    def submit(self, outputs: Iterable[Path]) -> None:
+        """Queue the figure specs among a notebook's ``outputs`` for export."""
+        for path in outputs:
+            if path.parent == self.build_dir / "figures" and path.suffix == ".json":
+                self._pool.submit(self._export, path)
+
+    def _export(self, spec: Path) -> None:
+        from briefkit import artifacts
+
+        try:
+            digest = file_digest(spec)
+            written = artifacts.export_figures(self.build_dir, static=self.static, specs=[spec])
+        except Exception as exc:  # the figures step tries again, and reports it
+            logger.debug("early export of %s failed: %s", spec.name, exc)
+            return
+        self._done[spec] = (digest, written)
+
+    def finish(self, *, cancel: bool = False) -> dict[Path, tuple[str, list[Path]]]:
+        """Wait for the queued exports (or drop those not started); return what was exported."""
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+        return dict(self._done)
+
+
+def export_figures(
+    steps: StepCache,
+    *,
+    static: bool,
+    deps: Mapping[str, str],
+    ready: Mapping[Path, tuple[str, list[Path]]] | None = None,
+) -> bool:
+    """Export the figures (HTML divs, SVGs in one Chromium) unless they are current; True if run.
+
+    ``ready`` holds figures exported early (see EarlyFigures): those whose spec has not changed
+    since are not exported again.
+    """
     from briefkit import artifacts
 
     build = steps.build_dir
+    specs = artifacts.figure_specs(build)
+    digests = tree_digests(build, specs)
     parts = {
-        "figures": tree_digests(build, artifacts.figure_specs(build)),
+        "figures": digests,
         "static": static,
         "code": code_digest(),
         "deps": {k: v for k, v in deps.items() if k == "python" or k in FIGURE_DEPS},
     }
     if steps.fresh("figures", parts) is not None:
         return False
-    steps.forget("figures")
-    written = artifacts.export_figures(build, static=static)
+    previous = steps.load("figures")
+    steps.forget("figures", remove_outputs=False)
+    written: list[Path] = []
+    todo = []
+    for spec in specs:
+        early = (ready or {}).get(spec)
+        if (
+            early is not None
+            and early[0] == digests[spec.relative_to(build).as_posix()]
+            and all(p.is_file() for p in early[1])
+        ):
+            written += early[1]
+        else:
+            todo.append(spec)
+    if todo:
+        written += artifacts.export_figures(build, static=static, specs=todo)
     written.append(artifacts.write_plotly_js(build))
+    # What the last run wrote and this one did not (a figure gone, or SVGs no longer wanted).
+    if previous is not None:
+        for rel in set(previous.outputs) - {p.relative_to(build).as_posix() for p in written}:
+            (build / rel).unlink(missing_ok=True)
     steps.record("figures", parts, written)
     return True
 

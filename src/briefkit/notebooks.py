@@ -7,7 +7,7 @@ import logging
 import os
 import warnings
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,15 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     return job.output
 
 
+def _execute_then(
+    job: NotebookJob, cwd: Path, timeout: float, on_done: Callable[[NotebookJob], None] | None
+) -> Path:
+    output = execute(job, cwd=cwd, timeout=timeout)
+    if on_done is not None:
+        on_done(job)
+    return output
+
+
 def _close_thread_loop() -> None:
     """Close the event loop that jupyter's run_sync left on this thread (it never closes it)."""
     import asyncio  # here, not at the top: a no-change build never needs it
@@ -225,9 +234,17 @@ def _keep_failed(job: NotebookJob, tmp: Path) -> Path | None:
 
 
 def execute_all(
-    jobs: Sequence[NotebookJob], *, cwd: Path, timeout: float = DEFAULT_TIMEOUT
+    jobs: Sequence[NotebookJob],
+    *,
+    cwd: Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_done: Callable[[NotebookJob], None] | None = None,
 ) -> list[Path]:
-    """Execute ``jobs`` in parallel (bounded by the cores); raise the first failure in job order."""
+    """Execute ``jobs`` in parallel (bounded by the cores); raise the first failure in job order.
+
+    ``on_done`` is called with each job that succeeded, on its worker thread, as soon as it is
+    done: the build records it and hands its figures on while the other notebooks still run.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     if not jobs:
@@ -238,7 +255,7 @@ def execute_all(
     errors: list[BaseException] = []
     results: list[Path] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(execute, job, cwd=cwd, timeout=timeout) for job in jobs]
+        futures = [pool.submit(_execute_then, job, cwd, timeout, on_done) for job in jobs]
         try:
             for fut in futures:
                 try:
