@@ -209,9 +209,19 @@ def fake_plotly_js(build_dir: Path) -> Path:
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+def browser(tmp_path: Path) -> Path:
+    """The Chromium that the (fake) figure export says it used."""
+    path = tmp_path / "browser" / "chromium"
+    path.parent.mkdir()
+    path.write_text("#!/bin/sh\n")
+    return path
+
+
+@pytest.fixture
+def engine(monkeypatch: pytest.MonkeyPatch, browser: Path) -> FakeEngine:
     """Fake notebooks, figure export and engine, so that only the cache logic runs."""
     fake = FakeEngine()
+    monkeypatch.setattr(artifacts, "find_chromium", lambda: str(browser))
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
     monkeypatch.setattr(artifacts, "export_figures", fake_export_figures)
     monkeypatch.setattr(artifacts, "write_plotly_js", fake_plotly_js)
@@ -350,6 +360,23 @@ def test_dependency_version_change_reruns_what_uses_it(
 
     monkeypatch.setattr(cache, "dependency_versions", bumped)
     assert fake_build(project).executed == expected
+
+
+def test_chromium_upgrade_or_choice_reexports_the_figures(
+    project: Path, engine: FakeEngine, browser: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    st = browser.stat()
+    os.utime(browser, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new build of Chromium
+    # The fake SVGs come out the same, so nothing after the figures runs again.
+    assert fake_build(project).executed == ["figures"]
+    assert fake_build(project).executed == []
+    monkeypatch.setenv("BROWSER_PATH", str(browser))
+    assert fake_build(project).executed == ["figures"]
+    # An HTML-only build draws no SVG, so Chromium does not matter to it.
+    fake_build(project, ("html",))
+    os.utime(browser, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
+    assert fake_build(project, ("html",)).executed == []
 
 
 def test_html_then_pdf_renders_only_the_new_format(project: Path, engine: FakeEngine) -> None:

@@ -389,15 +389,18 @@ def export_figures(
     build = steps.build_dir
     specs = artifacts.figure_specs(build)
     digests = tree_digests(build, specs)
+    previous = steps.load("figures")
+    # The SVGs are Chromium's drawing: the browser the last export used is part of the key.
+    browser = previous.data.get("browser") if previous is not None else None
     parts = {
         "figures": digests,
         "static": static,
         "code": code_digest(),
         "deps": {k: v for k, v in deps.items() if k == "python" or k in FIGURE_DEPS},
+        "browser": browser_identity(browser) if static and specs else None,
     }
     if steps.fresh("figures", parts) is not None:
         return False
-    previous = steps.load("figures")
     steps.forget("figures", remove_outputs=False)
     written: list[Path] = []
     todo = []
@@ -418,8 +421,28 @@ def export_figures(
     if previous is not None:
         for rel in set(previous.outputs) - {p.relative_to(build).as_posix() for p in written}:
             (build / rel).unlink(missing_ok=True)
-    steps.record("figures", parts, written)
+    if static and specs:
+        browser = artifacts.find_chromium()
+        parts["browser"] = browser_identity(browser)
+    steps.record("figures", parts, written, data={"browser": browser})
     return True
+
+
+def browser_identity(path: str | None) -> str | None:
+    """Chromium's identity without starting it: BROWSER_PATH, the resolved path, size and mtime.
+
+    An upgrade replaces the file (a package manager writes a new one), so its size or time
+    changes; starting Chromium to ask its version would cost a no-change build a second.
+    """
+    chosen = os.environ.get("BROWSER_PATH", "")
+    if path is None:
+        return f"BROWSER_PATH={chosen}; none recorded"
+    try:
+        real = Path(path).resolve()
+        st = real.stat()
+    except OSError:
+        return f"BROWSER_PATH={chosen}; {path} missing"
+    return f"BROWSER_PATH={chosen}; {real} {st.st_size} {st.st_mtime_ns}"
 
 
 #: Folders of a build whose files the brief may read when it is rendered.
