@@ -1,10 +1,10 @@
 """Nox sessions: build (default), release, tests, notebooks, lint, bench.
 
 Environments are reused between runs, and the project is reinstalled only when pyproject.toml
-changes (the install is editable, so code changes need no reinstall). Installs compile bytecode:
-uv does not by default, and every notebook kernel would otherwise compile IPython, plotly and
-pydantic from source again (with PYTHONDONTWRITEBYTECODE set, nothing is ever cached), which cost
-about 0.7 s of CPU per kernel here.
+changes (the install is editable, so code changes need no reinstall). Installs end by compiling
+the environment's bytecode: uv does not by default, and every notebook kernel would otherwise
+compile IPython, plotly and pydantic from source again (with PYTHONDONTWRITEBYTECODE set, nothing
+is ever cached), which cost about 0.7 s of CPU per kernel here.
 """
 
 from __future__ import annotations
@@ -24,13 +24,25 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["build"]
 
 
+COMPILE = """
+import compileall, sys, sysconfig
+for folder in (sysconfig.get_paths()["purelib"], *sys.argv[1:]):
+    if not compileall.compile_dir(folder, quiet=2, workers=0):
+        print(f"some files in {folder} did not compile", file=sys.stderr)
+"""
+
+
 def install(session: nox.Session, *groups: str) -> None:
     """Install the project (editable) and dependency ``groups``, unless already current."""
     requirements = [
         req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)
     ]
     stamp_text = "\n".join(
-        [(ROOT / "pyproject.toml").read_text(encoding="utf-8"), *requirements, "compile-bytecode"]
+        [
+            (ROOT / "pyproject.toml").read_text(encoding="utf-8"),
+            *requirements,
+            "compileall purelib src",
+        ]
     )
     digest = hashlib.sha256(stamp_text.encode()).hexdigest()
     venv = getattr(session.virtualenv, "location", None)
@@ -38,12 +50,11 @@ def install(session: nox.Session, *groups: str) -> None:
     if stamp is not None and stamp.exists() and stamp.read_text() == digest:
         session.log("dependencies unchanged: skipping install")
         return
-    # UV_COMPILE_BYTECODE: https://docs.astral.sh/uv/reference/environment/ (pip, the virtualenv
-    # fallback, compiles by default).
-    session.install("-e", ".", *requirements, env={"UV_COMPILE_BYTECODE": "1"})
-    # The editable project itself: Python reads these while they match the sources, and compiles
-    # in memory (as without them) once a source changes.
-    session.run("python", "-m", "compileall", "-q", "src", silent=True)
+    session.install("-e", ".", *requirements)
+    # Everything installed, whether this install or an earlier one put it there (uv's
+    # --compile-bytecode covers only what it installs now), and the editable project itself:
+    # Python reads a .pyc while it matches its source, and compiles in memory once it does not.
+    session.run_install("python", "-c", COMPILE, "src", silent=True)
     if stamp is not None:
         stamp.write_text(digest)
 

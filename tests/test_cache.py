@@ -459,6 +459,17 @@ def test_each_figure_is_exported_once_as_its_notebook_finishes(
         assert (project / "_build" / SEED / "figures" / f"{name}.svg").is_file()
 
 
+def test_a_rerun_notebook_whose_figure_is_unchanged_exports_nothing(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    calls = recording_export(monkeypatch)
+    cache.StepCache(project / "_build" / SEED).forget("notebook-timeline", remove_outputs=False)
+    # The notebook runs again and writes the same figure: no export, no Chromium, no render.
+    assert fake_build(project).executed == ["notebook-timeline"]
+    assert calls == []
+
+
 def test_a_failed_early_export_is_retried_and_its_error_reported(
     project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -257,8 +257,8 @@ def find_chromium() -> str:
 _SESSION = {"open": False}
 
 
-def start_chromium() -> None:
-    """Start the one Chromium session for SVG exports now, in the background.
+def start_chromium() -> bool:
+    """Start the one Chromium session for SVG exports now, in the background; True if started.
 
     Chromium takes seconds to start; started while the notebooks run, it is ready when the
     figures are. ``export_figures`` uses it until ``stop_chromium``. A failure here is only
@@ -268,9 +268,16 @@ def start_chromium() -> None:
         import kaleido
 
         kaleido.start_sync_server(silence_warnings=True)
-        _SESSION["open"] = True
     except Exception as exc:
         logger.debug("could not start Chromium early: %s", exc)
+        return False
+    _SESSION["open"] = True
+    return True
+
+
+def chromium_open() -> bool:
+    """Whether ``start_chromium`` opened a session that is not stopped yet."""
+    return _SESSION["open"]
 
 
 def stop_chromium() -> None:

@@ -237,7 +237,7 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
         t = time.perf_counter()
         static = "pdf" in opts.formats
         # Figures are exported as their notebooks finish, while the others still run.
-        early = cache.EarlyFigures(build, static=static)
+        early = cache.EarlyFigures(steps, static=static)
         try:
             executed += cache.run_notebooks(
                 steps, notebook_jobs(root, opts.seed), cwd=root, seed_inputs=seed_inputs,

@@ -335,19 +335,26 @@ def run_notebooks(
 class EarlyFigures:
     """Exports each figure as soon as its notebook is done, in one background thread.
 
-    While the other notebooks still run, the Chromium started early turns the finished figures
-    into SVGs, so the figures step after the notebooks finds most of its work done. A failure
-    here is only logged: the figures step exports whatever is missing and reports its errors.
+    While the other notebooks still run, Chromium turns the finished figures into SVGs, so the
+    figures step after the notebooks finds most of its work done. A figure whose spec has not
+    changed since the last figures step is left to it (its outputs are current). The Chromium
+    session is the one started early, else one opened here on the first SVG and closed by
+    ``finish``. A failure here is only logged: the figures step exports whatever is missing and
+    reports its errors.
     """
 
-    def __init__(self, build_dir: Path, *, static: bool) -> None:
+    def __init__(self, steps: StepCache, *, static: bool) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self.build_dir = build_dir
+        self.build_dir = steps.build_dir
         self.static = static
+        previous = steps.load("figures")
+        #: the spec digests the last figures step exported (relative path -> sha256)
+        self._known: dict[str, str] = dict(previous.data.get("figures", {})) if previous else {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefkit-figures")
         #: spec -> (its sha256 when exported, the files written from it)
         self._done: dict[Path, tuple[str, list[Path]]] = {}
+        self._opened_chromium = False
 
     def submit(self, outputs: Iterable[Path]) -> None:
         """Queue the figure specs among a notebook's ``outputs`` for export."""
@@ -360,6 +367,10 @@ class EarlyFigures:
 
         try:
             digest = file_digest(spec)
+            if self._known.get(spec.relative_to(self.build_dir).as_posix()) == digest:
+                return
+            if self.static and not artifacts.chromium_open():
+                self._opened_chromium = artifacts.start_chromium()
             written = artifacts.export_figures(self.build_dir, static=self.static, specs=[spec])
         except Exception as exc:  # the figures step tries again, and reports it
             logger.debug("early export of %s failed: %s", spec.name, exc)
@@ -368,7 +379,11 @@ class EarlyFigures:
 
     def finish(self, *, cancel: bool = False) -> dict[Path, tuple[str, list[Path]]]:
         """Wait for the queued exports (or drop those not started); return what was exported."""
+        from briefkit import artifacts
+
         self._pool.shutdown(wait=True, cancel_futures=cancel)
+        if self._opened_chromium:
+            artifacts.stop_chromium()
         return dict(self._done)
 
 
@@ -424,7 +439,7 @@ def export_figures(
     if static and specs:
         browser = artifacts.find_chromium()
         parts["browser"] = browser_identity(browser)
-    steps.record("figures", parts, written, data={"browser": browser})
+    steps.record("figures", parts, written, data={"browser": browser, "figures": digests})
     return True
 
 
