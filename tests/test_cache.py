@@ -8,8 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -468,6 +470,37 @@ def test_a_rerun_notebook_whose_figure_is_unchanged_exports_nothing(
     # The notebook runs again and writes the same figure: no export, no Chromium, no render.
     assert fake_build(project).executed == ["notebook-timeline"]
     assert calls == []
+
+
+def test_an_interrupt_stops_chromium_before_waiting_for_an_export_under_way(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped = threading.Event()
+    exporting = threading.Event()
+    stopped_while_exporting: list[bool] = []
+
+    def hanging_export(build_dir: Path, **_: object) -> list[Path]:
+        exporting.set()
+        # Chromium hangs until it is stopped (or, if the build only waits, for 10 s).
+        stopped_while_exporting.append(stopped.wait(timeout=10))
+        raise RuntimeError("Chromium was stopped")
+
+    def interrupted(
+        jobs: Sequence[notebooks.NotebookJob],
+        *,
+        on_done: Callable[[notebooks.NotebookJob], None] | None = None,
+        **kw: Any,
+    ) -> list[Path]:
+        fake_execute_all(jobs[:1], on_done=on_done, **kw)
+        assert exporting.wait(timeout=30)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(artifacts, "export_figures", hanging_export)
+    monkeypatch.setattr(artifacts, "stop_chromium", stopped.set)
+    monkeypatch.setattr(notebooks, "execute_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fake_build(project)
+    assert stopped_while_exporting == [True]
 
 
 def test_a_failed_early_export_is_retried_and_its_error_reported(

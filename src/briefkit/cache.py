@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from briefkit.artifacts import ARTIFACT_LOG_ENV
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from briefkit.notebooks import NotebookJob
     from briefkit.render import Engine, RenderJob
 
@@ -352,6 +354,7 @@ class EarlyFigures:
         #: the spec digests the last figures step exported (relative path -> sha256)
         self._known: dict[str, str] = dict(previous.data.get("figures", {})) if previous else {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefkit-figures")
+        self._queued: list[Future[None]] = []
         #: spec -> (its sha256 when exported, the files written from it)
         self._done: dict[Path, tuple[str, list[Path]]] = {}
         self._opened_chromium = False
@@ -360,7 +363,7 @@ class EarlyFigures:
         """Queue the figure specs among a notebook's ``outputs`` for export."""
         for path in outputs:
             if path.parent == self.build_dir / "figures" and path.suffix == ".json":
-                self._pool.submit(self._export, path)
+                self._queued.append(self._pool.submit(self._export, path))
 
     def _export(self, spec: Path) -> None:
         from briefkit import artifacts
@@ -378,9 +381,16 @@ class EarlyFigures:
         self._done[spec] = (digest, written)
 
     def finish(self, *, cancel: bool = False) -> dict[Path, tuple[str, list[Path]]]:
-        """Wait for the queued exports (or drop those not started); return what was exported."""
+        """Wait for the queued exports; return what was exported.
+
+        With ``cancel`` (the build failed or was interrupted), exports not started are dropped,
+        and Chromium is stopped first if one is under way, so that it fails at once instead of
+        being waited for.
+        """
         from briefkit import artifacts
 
+        if cancel and not all(future.done() for future in self._queued):
+            artifacts.stop_chromium()
         self._pool.shutdown(wait=True, cancel_futures=cancel)
         if self._opened_chromium:
             artifacts.stop_chromium()
