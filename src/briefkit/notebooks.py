@@ -61,8 +61,6 @@ def strip_volatile(nb: dict[str, Any]) -> dict[str, Any]:
         if "injected-parameters" in cmeta.get("tags", []):
             cell["id"] = "injected-parameters"  # papermill gives it a random id on every run
         cmeta.pop("execution", None)
-        if "injected-parameters" in cmeta.get("tags", []):
-            cell["id"] = "injected-parameters"  # papermill gives it a random id
         cpm = cmeta.get("papermill")
         if isinstance(cpm, dict):
             for key in ("start_time", "end_time", "duration"):
