@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefkit.artifacts import ARTIFACT_LOG_ENV
+from briefkit.artifacts import ARTIFACT_LOG_ENV, write_json
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -217,11 +217,7 @@ class StepCache:
             parts={k: make_key({k: v}) for k, v in parts.items()},
             data=dict(data or {}),
         )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.stamp_path(step)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stamp.__dict__, indent=1, sort_keys=True) + "\n", "utf-8")
-        tmp.replace(path)
+        write_json(self.stamp_path(step), stamp.__dict__)
         return stamp
 
     def forget(self, step: str, *, remove_outputs: bool = True) -> None:
