@@ -185,7 +185,10 @@ class StepCache:
 
     def fresh(self, step: str, parts: Mapping[str, Any]) -> Stamp | None:
         """The stamp of ``step`` if its key matches and its outputs are intact, else None."""
-        stamp = self.load(step)
+        return self.current(step, self.load(step), parts)
+
+    def current(self, step: str, stamp: Stamp | None, parts: Mapping[str, Any]) -> Stamp | None:
+        """``stamp`` (``step``'s, loaded already) if it matches ``parts`` and is intact."""
         if stamp is None:
             logger.debug("%s: no stamp, runs", step)
             return None
@@ -420,7 +423,7 @@ def export_figures(
         "deps": {k: v for k, v in deps.items() if k == "python" or k in FIGURE_DEPS},
         "browser": browser_identity(browser) if static and specs else None,
     }
-    if steps.fresh("figures", parts) is not None:
+    if steps.current("figures", previous, parts) is not None:
         return False
     steps.forget("figures", remove_outputs=False)
     written: list[Path] = []
