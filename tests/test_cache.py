@@ -227,7 +227,7 @@ def engine(monkeypatch: pytest.MonkeyPatch, browser: Path) -> FakeEngine:
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
     monkeypatch.setattr(artifacts, "export_figures", fake_export_figures)
     monkeypatch.setattr(artifacts, "write_plotly_js", fake_plotly_js)
-    monkeypatch.setattr(artifacts, "start_chromium", lambda: None)
+    monkeypatch.setattr(artifacts, "start_chromium", lambda: True)
     monkeypatch.setattr(artifacts, "stop_chromium", lambda: None)
     monkeypatch.setattr(build, "get_engine", lambda name: fake)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
@@ -669,7 +669,7 @@ def test_chromium_starts_early_only_on_a_cold_pdf_build_and_always_stops(
     project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(artifacts, "start_chromium", lambda: calls.append("start"))
+    monkeypatch.setattr(artifacts, "start_chromium", lambda: calls.append("start") or True)
     monkeypatch.setattr(artifacts, "stop_chromium", lambda: calls.append("stop"))
     fake_build(project, ("html",))
     assert calls == []

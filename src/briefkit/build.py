@@ -179,18 +179,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
         raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
     seed_dir(root, opts.seed)  # a valid seed name, before any folder is made from it
     with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
-        steps = cache.StepCache(build_dir(root, opts.seed))
-        # With no figures recorded (a cold build), Chromium is looked for before any notebook
-        # runs, and started now so that it is ready when the figures are.
-        early_chromium = "pdf" in opts.formats and steps.load("figures") is None
-        if early_chromium:
-            artifacts.find_chromium()
-            artifacts.start_chromium()
-        try:
-            return _run_steps(opts, root, steps, t0)
-        finally:
-            if early_chromium:
-                artifacts.stop_chromium()
+        return _run_steps(opts, root, cache.StepCache(build_dir(root, opts.seed)), t0)
 
 
 def _release_marks(root: Path, slug: str) -> dict[str, str]:
@@ -236,7 +225,8 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
 
         t = time.perf_counter()
         static = "pdf" in opts.formats
-        # Figures are exported as their notebooks finish, while the others still run.
+        # Figures are exported as their notebooks finish, while the others still run; on a
+        # cold PDF build, Chromium is looked for and started before any notebook runs.
         early = cache.EarlyFigures(steps, static=static)
         try:
             executed += cache.run_notebooks(

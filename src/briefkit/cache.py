@@ -338,25 +338,33 @@ class EarlyFigures:
 
     While the other notebooks still run, Chromium turns the finished figures into SVGs, so the
     figures step after the notebooks finds most of its work done. A figure whose spec has not
-    changed since the last figures step is left to it (its outputs are current). The Chromium
-    session is the one started early, else one opened here on the first SVG and closed by
-    ``finish``. A failure here is only logged: the figures step exports whatever is missing and
-    reports its errors.
+    changed since the last figures step is left to it (its outputs are current).
+
+    This owns the notebooks' Chromium session. On a cold build that needs SVGs (no figures
+    recorded yet), Chromium is looked for at once (ToolNotFound before any notebook runs) and
+    started, so that it is ready when the first figure is; otherwise it is started with the
+    first SVG to export. ``finish`` stops it. A failed export here is only logged: the figures
+    step exports whatever is missing and reports its errors.
     """
 
     def __init__(self, steps: StepCache, *, static: bool) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
+        from briefkit import artifacts
+
         self.build_dir = steps.build_dir
         self.static = static
         previous = steps.load("figures")
+        self._opened_chromium = False
+        if static and previous is None:
+            artifacts.find_chromium()
+            self._opened_chromium = artifacts.start_chromium()
         #: the spec digests the last figures step exported (relative path -> sha256)
         self._known: dict[str, str] = dict(previous.data.get("figures", {})) if previous else {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefkit-figures")
         self._queued: list[Future[None]] = []
         #: spec -> (its sha256 when exported, the files written from it)
         self._done: dict[Path, tuple[str, list[Path]]] = {}
-        self._opened_chromium = False
 
     def submit(self, outputs: Iterable[Path]) -> None:
         """Queue the figure specs among a notebook's ``outputs`` for export."""
