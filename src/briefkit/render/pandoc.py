@@ -164,8 +164,6 @@ class PandocEngine:
         time of one on two cores. A failure or an interrupt removes the partial file: nothing
         half-written is left. When both fail, the first format's error is raised.
         """
-        if len(job.formats) == 1:
-            return {job.formats[0]: self._render_one(job, job.formats[0])}
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=len(job.formats)) as pool:
