@@ -1,4 +1,4 @@
-"""Nox sessions: build (default), release, tests, notebooks, lint, bench.
+"""Nox sessions: build (default), preview, release, tests, notebooks, lint, bench.
 
 Environments are reused between runs, and the project is reinstalled only when pyproject.toml
 changes (the install is editable, so code changes need no reinstall). Installs end by compiling
@@ -64,6 +64,13 @@ def build(session: nox.Session) -> None:
     """Build the draft brief(s) into _build/<seed>/ (pass briefkit build options after --)."""
     install(session)
     session.run("briefkit", "build", *session.posargs)
+
+
+@nox.session
+def preview(session: nox.Session) -> None:
+    """Build, serve on 127.0.0.1 and rebuild on every save (briefkit preview options after --)."""
+    install(session)
+    session.run("briefkit", "preview", *session.posargs)
 
 
 @nox.session

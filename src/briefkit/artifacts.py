@@ -264,6 +264,8 @@ def start_chromium() -> bool:
     figures are. ``export_figures`` uses it until ``stop_chromium``. A failure here is only
     logged: ``export_figures`` then starts a session of its own and reports the problem.
     """
+    if _SESSION["open"]:
+        return False  # already started (a preview keeps one for its whole life)
     try:
         import kaleido
 

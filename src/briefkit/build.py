@@ -45,6 +45,9 @@ class BuildOptions:
     status: str = "draft"
     #: Called with the build folder after notebooks and figures; returns extra brief.json fields.
     before_render: Callable[[Path], Mapping[str, Any]] | None = None
+    #: Export the figures' SVGs (for the PDF) even when no PDF is asked for; None: only then.
+    #: A preview builds HTML, then PDF: with the same figures step, neither undoes the other's.
+    static_figures: bool | None = None
 
 
 @dataclass
@@ -224,7 +227,7 @@ def _run_steps(opts: BuildOptions, root: Path, steps: cache.StepCache, t0: float
                 loading.append(background.submit(_load_seed, root, opts.seed))
 
         t = time.perf_counter()
-        static = "pdf" in opts.formats
+        static = "pdf" in opts.formats if opts.static_figures is None else opts.static_figures
         # Figures are exported as their notebooks finish, while the others still run; on a
         # cold PDF build, Chromium is looked for and started before any notebook runs.
         early = cache.EarlyFigures(steps, static=static)

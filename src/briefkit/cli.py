@@ -80,9 +80,24 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("old", help="the older release, e.g. v1.0.0")
     d.add_argument("new", help="the newer release, e.g. v1.1.0")
     d.add_argument("--seed", help="seed (default: the only seed)")
+    v = sub.add_parser(
+        "preview", help="build, serve on 127.0.0.1, rebuild on every save and reload the page"
+    )
+    v.add_argument("--seed", help="seed to preview (default: the only seed)")
+    v.add_argument("--port", type=int, help="port (default: the first free one from 8000)")
+    v.add_argument(
+        "--host", default="127.0.0.1", help="interface (default: 127.0.0.1, this machine only)"
+    )
+    v.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
+    v.add_argument("--formats", type=_formats, default=("html", "pdf"), help="html,pdf (default)")
+    v.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    v.add_argument("--open", action="store_true", help="open the brief in a web browser")
+    v.add_argument(
+        "--kernels", type=int, help="kernels kept started (default: one per notebook; 0: none)"
+    )
     # Each command's function, looked up when the parser is made (so tests can replace one).
     for sp, run in ((b, _cmd_build), (n, _cmd_notebooks), (c, _cmd_check), (w, _cmd_new),
-                    (r, _cmd_release), (d, _cmd_diff)):  # fmt: skip
+                    (r, _cmd_release), (d, _cmd_diff), (v, _cmd_preview)):  # fmt: skip
         sp.set_defaults(run=run)
     return p
 
@@ -168,6 +183,24 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     slug = default_seed(args.root, args.seed)
     for line in diff_releases(args.root.resolve(), slug, args.old, args.new):
         print(line)
+    return 0
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from briefkit.preview import PreviewOptions, Restart, exec_again, run_preview
+    from briefkit.release import default_seed
+
+    opts = PreviewOptions(
+        args.root, default_seed(args.root, args.seed), args.host, args.port, args.engine,
+        args.formats, args.timeout, args.open, args.kernels,
+    )  # fmt: skip
+    try:
+        run_preview(opts)
+    except Restart:
+        exec_again()
+    except KeyboardInterrupt:
+        # Ctrl-C (or SIGTERM) is how a preview ends: everything it started is stopped by now.
+        print("briefkit: preview stopped", file=sys.stderr)
     return 0
 
 

@@ -116,6 +116,63 @@ def _kernel_manager(log_path: Path, env: Mapping[str, str] | None = None) -> typ
     return QuietKernelManager
 
 
+def track_kernel(process: Any) -> None:
+    """Count ``process`` (a kernel's Popen) among the kernels ``kill_kernels`` stops."""
+    _KERNELS.add(process)
+
+
+#: Hands ``execute`` an already started kernel for a job (see briefkit.kernels), or None.
+KernelSource = Callable[["NotebookJob", Path], Any]
+_SOURCE: list[KernelSource] = []
+
+
+def set_kernel_source(source: KernelSource | None) -> None:
+    """Let ``execute`` take started kernels from ``source`` (``None``: start its own again).
+
+    ``source(job, log)`` returns a started kernel manager with ``job.env`` set in its kernel
+    and its output going to ``log``, or None. Each kernel runs one notebook and is then killed.
+    """
+    _SOURCE.clear()
+    if source is not None:
+        _SOURCE.append(source)
+
+
+def _pooled_engine() -> str:
+    """Register (once) a papermill engine that kills a kernel it was handed, when done with it.
+
+    nbclient leaves a kernel that it did not start (``km=``) running, and its client connected:
+    papermill's nbclient engine never asks it to clean up. This one does (``cleanup_kc``), and
+    otherwise runs the notebook exactly as papermill's own does.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.utils import merge_kwargs, remove_args
+
+    name = "briefkit-pooled"
+    if name in papermill_engines._engines:
+        return name
+
+    class PooledEngine(NBClientEngine):  # type: ignore[misc]
+        @classmethod
+        def execute_managed_notebook(
+            cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+            stdout_file: Any = None, stderr_file: Any = None, start_timeout: float = 60,
+            execution_timeout: float | None = None, **kwargs: Any,
+        ) -> Any:  # fmt: skip
+            # As papermill.engines.NBClientEngine.execute_managed_notebook (papermill 2.6).
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+            )  # fmt: skip
+            return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True)
+
+    papermill_engines.register(name, PooledEngine)
+    return name
+
+
 def kill_kernels() -> int:
     """Kill every kernel this process started that still runs; return how many.
 
@@ -146,6 +203,16 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     def on_cell_start(cell: Any, cell_index: int) -> None:
         started.append(str(cell.get("id") or f"#{cell_index}"))
 
+    log_path = job.output.with_suffix(".kernel.log")
+    km = _SOURCE[0](job, log_path) if _SOURCE else None
+    # A started kernel (a preview's pool) instead of one started here for this notebook.
+    kernel: dict[str, Any] = (
+        {"km": km, "engine_name": _pooled_engine()} if km is not None
+        else {"kernel_manager_class": _kernel_manager(log_path, job.env)}
+    )  # fmt: skip
+    # Papermill kills a handed kernel when done; this is for when it failed before starting.
+    taken = getattr(getattr(km, "provisioner", None), "process", None)
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -164,9 +231,7 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     # Saved as cells run, so that a timeout or a dead kernel leaves a copy to keep.
                     request_save_on_cell_execute=True,
                     execution_timeout=timeout,
-                    kernel_manager_class=_kernel_manager(
-                        job.output.with_suffix(".kernel.log"), job.env
-                    ),
+                    **kernel,
                     on_cell_start=on_cell_start,
                     # Kill the kernel once the last cell is done, instead of asking it to stop and
                     # waiting about 0.3 s for it: its outputs are all in already (nbclient's
@@ -174,6 +239,9 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                     shutdown_kernel="immediate",
                 )
             finally:
+                if taken is not None and taken.poll() is None:
+                    taken.kill()
+                    taken.wait()
                 _close_thread_loop()
     except PapermillExecutionError as exc:
         kept = _keep_failed(job, tmp)

@@ -1,0 +1,234 @@
+"""A small pool of pre-started notebook kernels with the notebooks' imports already done.
+
+Starting a kernel and importing briefkit, pydantic and plotly in it costs a notebook about a
+second of its run. A preview re-runs the notebooks on every reading edit, so it keeps a few
+kernels started and warmed up in the background, and a notebook takes one instead of starting
+its own (``notebooks.set_kernel_source``).
+
+A kernel still runs one notebook only, and is killed when that notebook is done: no state
+passes from one run to the next. The warm-up only imports modules (what the notebooks import,
+found in their code), silently and without history, so it binds no name in the kernel's
+namespace and leaves the execution counter at 0: the executed notebook is the same, byte for
+byte, as with a kernel started for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("briefkit")
+
+#: Seconds a pooled kernel may take to start and import the notebooks' modules.
+START_TIMEOUT = 120.0
+
+
+def notebook_imports(paths: Sequence[Path]) -> list[str]:
+    """The modules that the notebooks at ``paths`` import (top-level import statements), sorted.
+
+    IPython magics and cells that do not parse are skipped: this only guides a warm-up.
+    """
+    found: set[str] = set()
+    for path in paths:
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else str(source)
+            lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+            try:
+                tree = ast.parse("\n".join(lines))
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    found.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found.add(node.module)
+    return sorted(found)
+
+
+def warmup_code(modules: Sequence[str]) -> str:
+    """Code that imports ``modules`` in a kernel and binds no name there."""
+    # Expressions only: nothing is assigned in the user's namespace. A module that fails to
+    # import is left to the notebook, which then reports it where it belongs.
+    lines = [
+        f"try:\n    __import__('importlib').import_module({m!r})\nexcept Exception:\n    pass"
+        for m in modules
+    ]
+    return "\n".join(lines)
+
+
+def _env_code(env: Mapping[str, str]) -> str:
+    return f"__import__('os').environ.update({dict(env)!r})"
+
+
+def _run_silently(km: Any, code: str, timeout: float) -> None:
+    """Run ``code`` in ``km``'s kernel: silent, no history (the execution counter stays)."""
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    # The manager as parent: whether the kernel lives is asked of its process, not of the
+    # heartbeat, which a busy machine can miss for a second.
+    kc = BlockingKernelClient(parent=km)
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=timeout)
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        while True:
+            reply = kc.get_shell_msg(timeout=timeout)
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            content = reply["content"]
+            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+class KernelPool:
+    """Keeps up to ``size`` python3 kernels started in ``cwd``, warmed up by ``warmup``.
+
+    ``take`` hands one out (or None when none is ready: the notebook then starts its own).
+    A background thread refills the pool, one kernel at a time. ``close`` kills every kernel
+    still in the pool and stops the refilling; kernels handed out are their taker's to kill.
+    """
+
+    def __init__(self, cwd: Path, *, size: int, warmup: str, log_dir: Path) -> None:
+        self.cwd = cwd
+        self.size = max(0, size)
+        self.warmup = warmup
+        self.log_dir = log_dir
+        self._ready: list[tuple[Any, Path]] = []
+        self._lock = threading.Condition()
+        self._closed = False
+        self._counter = 0
+        self._thread = threading.Thread(target=self._fill, name="briefkit-kernels", daemon=True)
+
+    def start(self) -> KernelPool:
+        """Start filling the pool in the background."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+        return self
+
+    def ready(self) -> int:
+        """How many warmed-up kernels wait in the pool."""
+        with self._lock:
+            return len(self._ready)
+
+    def wait_ready(self, count: int | None = None, timeout: float = START_TIMEOUT) -> bool:
+        """Wait until ``count`` (default: all) kernels are ready; False on timeout or close."""
+        want = self.size if count is None else min(count, self.size)
+        with self._lock:
+            return (
+                self._lock.wait_for(
+                    lambda: self._closed or len(self._ready) >= want, timeout=timeout
+                )
+                and not self._closed
+            )
+
+    def take(self, env: Mapping[str, str], log: Path) -> Any | None:
+        """A started kernel's manager with ``env`` set in it, its chatter going to ``log``."""
+        while True:
+            with self._lock:
+                if self._closed or not self._ready:
+                    return None
+                km, pool_log = self._ready.pop(0)
+                self._lock.notify_all()
+            try:
+                process = getattr(km.provisioner, "process", None)
+                if process is None or process.poll() is not None:
+                    raise RuntimeError("kernel died in the pool")
+                if env:
+                    _run_silently(km, _env_code(env), timeout=30)
+            except Exception as exc:  # a broken pooled kernel: drop it, try the next
+                logger.debug("pooled kernel unusable: %s", exc)
+                _kill(km)
+                pool_log.unlink(missing_ok=True)
+                continue
+            # The kernel keeps writing to the same file under its new name (POSIX rename).
+            log.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(pool_log, log)
+            return km
+
+    def close(self) -> None:
+        """Stop refilling and kill the kernels left in the pool."""
+        with self._lock:
+            self._closed = True
+            left, self._ready = self._ready, []
+            self._lock.notify_all()
+        for km, log in left:
+            _kill(km)
+            log.unlink(missing_ok=True)
+        if self._thread.is_alive():
+            self._thread.join(timeout=START_TIMEOUT)
+
+    def _fill(self) -> None:
+        while True:
+            with self._lock:
+                self._lock.wait_for(lambda: self._closed or len(self._ready) < self.size)
+                if self._closed:
+                    return
+                self._counter += 1
+                log = self.log_dir / f"pool-{os.getpid()}-{self._counter}.kernel.log"
+            km = None
+            try:
+                km = self._start(log)
+            except Exception as exc:
+                logger.debug("could not start a pooled kernel: %s", exc)
+                if km is not None:
+                    _kill(km)
+                log.unlink(missing_ok=True)
+                with self._lock:  # do not spin: wait a little before the next attempt
+                    self._lock.wait_for(lambda: self._closed, timeout=5)
+                continue
+            with self._lock:
+                if self._closed:
+                    _kill(km)
+                    log.unlink(missing_ok=True)
+                    return
+                self._ready.append((km, log))
+                self._lock.notify_all()
+
+    def _start(self, log: Path) -> Any:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        from briefkit import notebooks
+
+        km = AsyncKernelManager(kernel_name="python3")
+        with log.open("ab") as out:
+            # The child keeps its own descriptor of the log.
+            run_sync(km.start_kernel)(cwd=str(self.cwd), stdout=out, stderr=out)
+        process = getattr(km.provisioner, "process", None)
+        if process is not None:
+            notebooks.track_kernel(process)
+        try:
+            _run_silently(km, self.warmup, timeout=START_TIMEOUT)
+        except BaseException:
+            _kill(km)
+            raise
+        return km
+
+
+def _kill(km: Any) -> None:
+    """Kill a kernel now (no graceful shutdown: nothing in it is worth waiting for)."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception as exc:
+        logger.debug("killing a pooled kernel: %s", exc)
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()

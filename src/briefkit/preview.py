@@ -1,0 +1,552 @@
+"""``briefkit preview``: build, serve the brief on loopback, rebuild on save, reload the page.
+
+The preview runs the normal build (``build.run_build``, so the content-hash cache decides what
+runs), HTML first: the page reloads as soon as the HTML is built, and the PDF follows in the
+same loop without holding the page. What is expensive stays warm for the life of the preview:
+a pool of started kernels with the notebooks' imports done (``briefkit.kernels``), one Chromium
+session for the SVGs, and the packages loaded in this process.
+
+The server answers only on 127.0.0.1 unless told otherwise, serves only files inside the seed's
+build folder, and injects a small script into the HTML it serves (never into the file on disk):
+it listens to server-sent events, reloads the page after a good build and shows a failed
+build's message over the last good brief.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import logging
+import mimetypes
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import webbrowser
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from briefkit import build as buildmod
+from briefkit import notebooks
+from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
+from briefkit.escape import terminal_text
+
+logger = logging.getLogger("briefkit")
+
+#: The first port tried when none is given; the next free one of the following 19 is taken.
+DEFAULT_PORT = 8000
+PORT_TRIES = 20
+#: Where the server's own endpoints live (a build never writes a folder by this name).
+API = "/__briefkit"
+#: Seconds between keep-alive comments on an idle event stream.
+KEEPALIVE = 15.0
+#: Milliseconds watchfiles waits for more changes before yielding a batch (an editor's save
+#: burst: write a backup, write the file, rename) and the most it groups changes over.
+STEP_MS = 50
+DEBOUNCE_MS = 1600
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@dataclass(frozen=True)
+class PreviewOptions:
+    """What to preview, and where to serve it."""
+
+    root: Path
+    seed: str
+    host: str = "127.0.0.1"
+    #: None: the first free port from DEFAULT_PORT on.
+    port: int | None = None
+    engine: str = "auto"
+    formats: tuple[str, ...] = ("html", "pdf")
+    timeout: float = notebooks.DEFAULT_TIMEOUT
+    open_browser: bool = False
+    #: Pre-started kernels (0: none; None: one per notebook).
+    kernels: int | None = None
+    #: Called once the server listens, with its URL (tests and the bench use it).
+    on_ready: Callable[[str], None] | None = None
+
+
+# --- the state the page follows ---------------------------------------------------------------
+
+
+@dataclass
+class PreviewState:
+    """What the served page shows: the last good HTML, a failed build's message, the PDF's state."""
+
+    generation: str = ""
+    html: bytes | None = None
+    error: list[str] | None = None
+    building: bool = False
+    pdf: str = "off"
+    closing: bool = False
+    #: Bumped on every change; event streams send the state again when it moves.
+    version: int = 0
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def update(self, **changes: Any) -> None:
+        """Change fields and wake the event streams."""
+        with self.cond:
+            for key, value in changes.items():
+                setattr(self, key, value)
+            self.version += 1
+            self.cond.notify_all()
+
+    def publish(self, html: bytes) -> None:
+        """A good build: serve ``html`` from now on, under a new generation, with no error."""
+        self.update(html=html, error=None, generation=secrets.token_hex(8))
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as the page's script gets it."""
+        with self.cond:
+            return {
+                "generation": self.generation,
+                "error": self.error,
+                "building": self.building,
+                "pdf": self.pdf,
+            }
+
+
+# --- the injected script --------------------------------------------------------------------
+
+_SCRIPT = """<script id="briefkit-preview">
+(() => {
+  const generation = %(generation)s;
+  const key = "briefkit-preview-scroll";
+  const saved = sessionStorage.getItem(key);
+  if (saved !== null) {
+    sessionStorage.removeItem(key);
+    addEventListener("load", () => scrollTo(0, +saved));
+  }
+  let overlay = null;
+  const show = (lines) => {
+    if (!lines) { if (overlay) { overlay.remove(); overlay = null; } return; }
+    if (!overlay) {
+      overlay = document.createElement("div");
+      overlay.id = "briefkit-overlay";
+      overlay.setAttribute("role", "alert");
+      overlay.style.cssText = "position:fixed;left:0;right:0;top:0;z-index:2147483647;" +
+        "max-height:60vh;overflow:auto;margin:0;padding:1em 1.5em;background:#fff4f4;" +
+        "color:#6b0000;border-bottom:3px solid #b23a48;font:14px/1.5 monospace;" +
+        "white-space:pre-wrap;box-shadow:0 2px 12px rgba(0,0,0,.25)";
+      document.body.appendChild(overlay);
+    }
+    overlay.textContent = "briefkit: the build failed; this is the last good brief.\\n\\n" +
+      lines.join("\\n");
+  };
+  const events = new EventSource("%(api)s/events");
+  events.onmessage = (e) => {
+    const state = JSON.parse(e.data);
+    if (state.generation && state.generation !== generation) {
+      sessionStorage.setItem(key, String(scrollY));
+      events.close();
+      location.reload();
+      return;
+    }
+    show(state.error);
+  };
+})();
+</script>
+"""
+
+
+def inject(html: bytes, generation: str) -> bytes:
+    """``html`` with the preview's script before its last ``</body>`` (or at its end)."""
+    script = (_SCRIPT % {"generation": json.dumps(generation), "api": API}).encode()
+    at = html.lower().rfind(b"</body>")
+    if at < 0:
+        return html + script
+    return html[:at] + script + html[at:]
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def resolve_request(build: Path, url_path: str) -> Path | None:
+    """The file under ``build`` that ``url_path`` names, or None if it points outside or hidden.
+
+    The path is percent-decoded once; ``..``, hidden names (``.cache``, ``.lock``), backslashes
+    and NUL are refused before the file system is asked, and the resolved path (symlinks
+    followed) must still lie inside the build folder.
+    """
+    raw = urllib.parse.unquote(url_path.split("?", 1)[0].split("#", 1)[0], errors="strict")
+    if "\\" in raw or "\0" in raw:
+        return None
+    parts = [p for p in raw.split("/") if p]
+    if any(p.startswith(".") for p in parts):
+        return None
+    base = build.resolve()
+    target = base.joinpath(*parts).resolve()
+    if not target.is_relative_to(base):
+        return None
+    return target
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    server: PreviewServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("preview: %s %s", self.address_string(), format % args)
+
+    def _host_allowed(self) -> bool:
+        # A page elsewhere could make the browser ask "its" host name, resolved to 127.0.0.1, for
+        # this server (DNS rebinding): on loopback, only loopback names are answered.
+        if not self.server.loopback:
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name.strip("[]") in LOOPBACK
+
+    def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        if not self._host_allowed():
+            self._send(403, b"forbidden host\n")
+            return
+        path = self.path.split("?", 1)[0]
+        if path == f"{API}/events":
+            self._events()
+            return
+        if path == f"{API}/state":
+            self._send(200, json.dumps(self.server.state.snapshot()).encode(), "application/json")
+            return
+        if path in ("", "/"):
+            self.send_response(302)
+            self.send_header("Location", "/brief.html")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        try:
+            target = resolve_request(self.server.build, path)
+        except UnicodeDecodeError:
+            target = None
+        if target is None:
+            self._send(403, b"forbidden\n")
+            return
+        if target == self.server.build.resolve() / "brief.html":
+            state = self.server.state
+            with state.cond:
+                html, generation = state.html, state.generation
+            if html is None:
+                self._send(503, b"the first build is under way: this page reloads by itself\n")
+                return
+            self._send(200, inject(html, generation), "text/html; charset=utf-8")
+            return
+        if not target.is_file():
+            self._send(404, b"not found\n")
+            return
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype in ("application/json", "image/svg+xml"):
+            ctype += "; charset=utf-8"
+        try:
+            body = target.read_bytes()
+        except OSError:
+            self._send(404, b"not found\n")
+            return
+        self._send(200, body, ctype)
+
+    def _events(self) -> None:
+        state = self.server.state
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.close_connection = True
+        seen = -1
+        try:
+            while True:
+                with state.cond:
+                    state.cond.wait_for(partial(_moved, state, seen), timeout=KEEPALIVE)
+                    if state.closing:
+                        return
+                    changed = state.version != seen
+                    seen = state.version
+                if changed:
+                    data = json.dumps(state.snapshot())
+                    self.wfile.write(f"retry: 500\ndata: {data}\n\n".encode())
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except OSError:  # the page went away
+            return
+
+
+def _moved(state: PreviewState, seen: int) -> bool:
+    return state.closing or state.version != seen
+
+
+class PreviewServer(http.server.ThreadingHTTPServer):
+    """Serves one build folder, the page's state and its event stream."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], build: Path, state: PreviewState) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, _Handler)
+        self.build = build
+        self.state = state
+        self.loopback = address[0] in LOOPBACK
+
+    @property
+    def url(self) -> str:
+        """The URL of the brief."""
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/brief.html"
+
+
+def start_server(host: str, port: int | None, build: Path, state: PreviewState) -> PreviewServer:
+    """Listen on ``host``:``port`` (or the first free port from DEFAULT_PORT) in a thread."""
+    ports = [port] if port is not None else range(DEFAULT_PORT, DEFAULT_PORT + PORT_TRIES)
+    last: OSError | None = None
+    for candidate in ports:
+        try:
+            server = PreviewServer((host, candidate), build, state)
+            break
+        except OSError as exc:
+            last = exc
+    else:
+        tried = str(port) if port is not None else f"{DEFAULT_PORT}-{DEFAULT_PORT + PORT_TRIES - 1}"
+        raise EnvironmentProblem(f"cannot listen on {host}:{tried}: {last}; choose --port")
+    thread = threading.Thread(target=server.serve_forever, name="briefkit-server", daemon=True)
+    thread.start()
+    return server
+
+
+# --- watching -------------------------------------------------------------------------------
+
+
+def watched_paths(root: Path, seed: str) -> list[Path]:
+    """What a preview watches: the seed, notebooks, briefing, _quarto.yml and briefkit's code."""
+    paths = [root / "seeds" / seed, root / "notebooks", root / "briefing", root / "_quarto.yml"]
+    return [*(p for p in paths if p.exists()), code_folder()]
+
+
+def code_folder() -> Path:
+    """briefkit's own package folder."""
+    return Path(__file__).resolve().parent
+
+
+class Watcher:
+    """Watches the inputs in a thread; sets ``dirty`` after each save burst."""
+
+    def __init__(self, root: Path, seed: str) -> None:
+        self.paths = watched_paths(root, seed)
+        self.dirty = threading.Event()
+        self.code_changed = False
+        self.stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="briefkit-watch", daemon=True)
+
+    def start(self) -> Watcher:
+        """Start watching."""
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        import watchfiles
+
+        code = code_folder()
+        for changes in watchfiles.watch(
+            *self.paths, step=STEP_MS, debounce=DEBOUNCE_MS, stop_event=self.stop,
+            rust_timeout=500, yield_on_timeout=False, raise_interrupt=False,
+        ):  # fmt: skip
+            paths = sorted({Path(p) for _, p in changes})
+            logger.debug("changed: %s", ", ".join(str(p) for p in paths))
+            if any(p.is_relative_to(code) and p.suffix == ".py" for p in paths):
+                self.code_changed = True
+            self.dirty.set()
+
+    def close(self) -> None:
+        """Stop watching."""
+        self.stop.set()
+        self._thread.join(timeout=5)
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+
+class Restart(Exception):
+    """briefkit's own code changed: the preview starts again in a new process."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _say_error(exc: BaseException) -> list[str]:
+    if isinstance(exc, BriefkitError):
+        lines = str(exc).splitlines() or [type(exc).__name__]
+    else:
+        detail = " ".join(str(exc).split())
+        lines = [f"internal error: {type(exc).__name__}: {detail}"]
+    for line in lines:
+        print(f"briefkit: error: {terminal_text(line)}", file=sys.stderr, flush=True)
+    return lines
+
+
+class Preview:
+    """One seed's preview: the server, the watcher, the warm kernels and the build loop."""
+
+    def __init__(self, opts: PreviewOptions) -> None:
+        self.opts = opts
+        self.root = opts.root.resolve()
+        unknown = [f for f in opts.formats if f not in ("html", "pdf")]
+        if unknown or "html" not in opts.formats:
+            raise InputError(f"preview formats must include html (got {','.join(opts.formats)})")
+        self.build = buildmod.build_dir(self.root, opts.seed)
+        self.state = PreviewState(pdf="stale" if "pdf" in opts.formats else "off")
+        self.pdf_stale = "pdf" in opts.formats
+        self.builds = 0
+
+    def run(self) -> None:
+        """Serve and rebuild until interrupted (Ctrl-C, SIGTERM); raises Restart on a code edit."""
+        from briefkit import artifacts, kernels
+        from briefkit.seeds import seed_dir
+
+        seed_dir(self.root, self.opts.seed)  # a valid seed, before anything starts
+        self.build.mkdir(parents=True, exist_ok=True)
+        static = "pdf" in self.opts.formats
+        server = start_server(self.opts.host, self.opts.port, self.build, self.state)
+        watcher = Watcher(self.root, self.opts.seed)
+        pool: kernels.KernelPool | None = None
+        try:
+            with _sigterm_as_interrupt():
+                print(f"briefkit: previewing {self.opts.seed} at {server.url}", flush=True)
+                if not server.loopback:
+                    logger.warning("serving on %s: reachable from other machines", self.opts.host)
+                watcher.start()
+                found = notebooks.find_notebooks(self.root)
+                size = len(found) if self.opts.kernels is None else self.opts.kernels
+                if size > 0:
+                    warm = kernels.warmup_code(kernels.notebook_imports(found))
+                    pool = kernels.KernelPool(
+                        self.root, size=size, warmup=warm, log_dir=self.build / ".cache"
+                    ).start()
+                    taker = pool
+                    notebooks.set_kernel_source(lambda job, log: taker.take(job.env, log))
+                if static:
+                    artifacts.start_chromium()
+                if self.opts.on_ready is not None:
+                    self.opts.on_ready(server.url)
+                watcher.dirty.set()  # the first build
+                opened = False
+                while True:
+                    if watcher.dirty.wait(timeout=0.5):
+                        watcher.dirty.clear()
+                        if watcher.code_changed:
+                            raise Restart
+                        self.rebuild_html()
+                        if self.opts.open_browser and not opened and self.state.html:
+                            opened = True
+                            webbrowser.open(server.url)
+                    elif self.pdf_stale and self.state.error is None and self.builds:
+                        self.rebuild_pdf()
+        finally:
+            self.state.update(closing=True)
+            watcher.close()
+            notebooks.set_kernel_source(None)
+            if pool is not None:
+                pool.close()
+            notebooks.kill_kernels()
+            artifacts.stop_chromium()
+            server.shutdown()
+            server.server_close()
+
+    def _options(self, formats: tuple[str, ...]) -> buildmod.BuildOptions:
+        return buildmod.BuildOptions(
+            self.root, self.opts.seed, self.opts.engine, formats, self.opts.timeout,
+            static_figures="pdf" in self.opts.formats,
+        )  # fmt: skip
+
+    def rebuild_html(self) -> bool:
+        """Build the HTML (through the cache); publish it, or show the failure. True if good."""
+        from briefkit import artifacts
+
+        t = time.perf_counter()
+        self.state.update(building=True)
+        try:
+            result = buildmod.run_build(self._options(("html",)))
+            html = (self.build / "brief.html").read_bytes()
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            self.state.update(error=_say_error(exc), building=False)
+            return False
+        finally:
+            if "pdf" in self.opts.formats and not artifacts.chromium_open():
+                artifacts.start_chromium()  # an interrupted figure export stops it
+        self.builds += 1
+        if result.executed or self.state.html is None or self.state.error is not None:
+            self.state.publish(html)
+            if "pdf" in self.opts.formats:
+                self.pdf_stale = True
+                self.state.pdf = "stale"
+            ran = ", ".join(result.executed) or "nothing to do"
+            logger.info("rebuilt %s in %.2f s (%s)", self.opts.seed, time.perf_counter() - t, ran)
+        self.state.update(building=False)
+        return True
+
+    def rebuild_pdf(self) -> None:
+        """Build the PDF after a good HTML build (the page does not wait for it)."""
+        t = time.perf_counter()
+        self.state.update(pdf="building")
+        try:
+            buildmod.run_build(self._options(("pdf",)))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            self.pdf_stale = False
+            self.state.update(pdf="failed", error=_say_error(exc))
+            return
+        self.pdf_stale = False
+        self.state.update(pdf="ready")
+        logger.info("PDF rebuilt in %.2f s", time.perf_counter() - t)
+
+
+def run_preview(opts: PreviewOptions) -> None:
+    """Run a preview until Ctrl-C or SIGTERM (raises KeyboardInterrupt) or a code change."""
+    Preview(opts).run()
+
+
+def restart_argv() -> list[str]:
+    """The command line that started this process, to start it again after a code change."""
+    return list(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
+
+
+def exec_again() -> None:
+    """Replace this process by a new one with the same command line (new code loaded)."""
+    argv = restart_argv()
+    print("briefkit: briefkit's code changed: restarting the preview", file=sys.stderr, flush=True)
+    os.execv(sys.executable, [sys.executable, *argv[1:]])
