@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
-from briefkit.preview import PreviewState, inject, resolve_request, start_server
+from briefkit.preview import PreviewState, inject, start_server
 
 from .conftest import SEED, copy_project
 from .second_seed import SLUG as SECOND
@@ -96,7 +96,7 @@ def test_server_refuses_paths_outside_the_build_folder(served: tuple[Any, Path],
 
 
 def test_server_serves_the_build_folder_and_nothing_odd(served: tuple[Any, Path]) -> None:
-    server, build = served
+    server, _ = served
     assert get(server, "/data/table.csv") == (200, b"a,b\n1,2\n")
     assert get(server, "/data/missing.csv")[0] == 404
     # Encoded twice: decoded once, it names a file "%2e%2e" that does not exist.
@@ -130,8 +130,9 @@ def test_server_answers_loopback_names_only(served: tuple[Any, Path]) -> None:
     for addresses in psutil.net_if_addrs().values():
         for address in addresses:
             if address.family == socket.AF_INET and not address.address.startswith("127."):
-                with pytest.raises(OSError), socket.create_connection(
-                    (address.address, port), timeout=2
+                with (
+                    pytest.raises(ConnectionRefusedError),
+                    socket.create_connection((address.address, port), timeout=2),
                 ):
                     pass
 
@@ -221,7 +222,7 @@ def preview(root: Path, *args: str, stop: int = signal.SIGTERM) -> Iterator[Runn
         process.send_signal(stop)
         assert process.wait(timeout=120) == 0, log.read_text()
         assert "preview stopped" in log.read_text()
-        gone, alive = psutil.wait_procs(children, timeout=10)
+        _, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, [p.cmdline() for p in alive]
     finally:
         if process.poll() is None:

@@ -164,8 +164,9 @@ def _pooled_engine() -> str:
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(
                 safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
-                startup_timeout=start_timeout, kernel_name=kernel_name, log=logging.getLogger("papermill"),
-                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                startup_timeout=start_timeout, kernel_name=kernel_name,
+                log=logging.getLogger("papermill"), log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file,
             )  # fmt: skip
             return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True)
 
