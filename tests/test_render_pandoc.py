@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,25 @@ def test_filter_error_shows_the_filters_own_message(tmp_path: Path) -> None:
         f"briefkit.lua: missing artifact {build}/tables/nope.json"
     )
     assert leftovers(job) == []
+
+
+def run_filter(tmp_path: Path, qmd: str, to: str) -> str:
+    """pandoc's ``to`` output of ``qmd`` through the brief's Lua filter (no house style)."""
+    job = make_job(tmp_path, qmd, ())
+    out = job.build_dir / f"out.{to}"
+    filter_path = job.root / "briefing" / "filters" / "briefkit.lua"
+    argv = [str(PandocEngine().binary), str(job.root / job.source), "--standalone", "--to", to,
+            "--lua-filter", str(filter_path), "--metadata", f"briefkit-build={job.build_dir}",
+            "--output", str(out)]  # fmt: skip
+    subprocess.run(argv, check=True, cwd=job.root)
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("to", ["native", "markdown"])
+def test_filter_gives_other_writers_no_typst(tmp_path: Path, to: str) -> None:
+    """Not HTML does not mean typst: a writer the filter has no branch for gets plain elements."""
+    qmd = '# Brief\n\n[]{.bk-meta key="title"}\n\n::: {.bk-toc}\n:::\n'
+    out = run_filter(tmp_path, qmd, to)
+    assert "typst" not in out
+    assert "outline" not in out
+    assert "T" in out
