@@ -38,6 +38,7 @@ from briefkit import build as buildmod
 from briefkit import notebooks
 from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
 from briefkit.escape import terminal_text
+from briefkit.seeds import build_dir
 
 logger = logging.getLogger("briefkit")
 
@@ -425,7 +426,7 @@ class Preview:
         unknown = [f for f in opts.formats if f not in ("html", "pdf")]
         if unknown or "html" not in opts.formats:
             raise InputError(f"preview formats must include html (got {','.join(opts.formats)})")
-        self.build = buildmod.build_dir(self.root, opts.seed)
+        self.build = build_dir(self.root, opts.seed)
         self.state = PreviewState(pdf="stale" if "pdf" in opts.formats else "off")
         self.pdf_stale = "pdf" in opts.formats
         self.builds = 0
