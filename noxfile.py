@@ -109,6 +109,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark cold, no-change and one-notebook builds against a naive pipeline."""
-    install(session)
+    """Benchmark builds against a naive pipeline, and the preview's edit-to-page loop."""
+    # The test group brings Playwright: the preview's page is followed in a real Chromium.
+    install(session, "test")
     session.run("python", "-m", "briefkit.bench", *session.posargs)

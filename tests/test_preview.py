@@ -365,3 +365,21 @@ def test_watcher_turns_a_save_burst_into_one_rebuild(tmp_path: Path) -> None:
         assert not watcher.code_changed
     finally:
         watcher.close()
+
+
+def test_a_shared_seed_is_the_seed_a_kernel_would_load(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from briefkit.kernels import SHARED_SEED_ENV, share_seed, shared_seed
+    from briefkit.reading import load_seed
+
+    monkeypatch.chdir(project)
+    target = project / "_build" / SEED / ".cache" / "seed.pickle"
+    share_seed(load_seed(project.resolve(), SEED), project.resolve(), target)
+    assert shared_seed(Path("."), SEED) is None  # only in a preview's kernels
+    monkeypatch.setenv(SHARED_SEED_ENV, str(target))
+    assert shared_seed(Path("."), SEED) == load_seed(Path("."), SEED)
+    # Once a file of the seed changes, the copy is not taken.
+    reading = project / "seeds" / SEED / "reading.yaml"
+    reading.write_text(reading.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert shared_seed(Path("."), SEED) is None

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -244,6 +245,191 @@ def unavoidable_parts(root: Path, seed: str, engine: str, formats: str) -> dict[
     return parts
 
 
+# --- the live preview ------------------------------------------------------------------------
+
+_CLAIM_TEXT = re.compile(r"^(    text: )(?:bench-edit-\d+ )?", re.M)
+_QMD_MARK = re.compile(r"The proposals the article makes(?: \(bench-qmd-\d+\))?")
+
+
+def edit_claim(reading: Path, marker: str) -> None:
+    """Put ``marker`` at the start of the first claim's text (one claim's text changes)."""
+    text = reading.read_text(encoding="utf-8")
+    start = text.index("\nclaims:\n")
+    head, tail = text[:start], text[start:]
+    reading.write_text(head + _CLAIM_TEXT.sub(rf"\g<1>{marker} ", tail, count=1), encoding="utf-8")
+
+
+def edit_brief_text(qmd: Path, marker: str) -> None:
+    """Put ``marker`` into one sentence of the brief's text."""
+    text = qmd.read_text(encoding="utf-8")
+    new = _QMD_MARK.sub(f"The proposals the article makes ({marker})", text, count=1)
+    if new == text:
+        raise ValueError(f"{qmd}: the sentence the bench edits is gone")
+    qmd.write_text(new, encoding="utf-8")
+
+
+def tree_pss(pid: int) -> int:
+    """The summed PSS of a process and its descendants."""
+    import psutil
+
+    top = psutil.Process(pid)
+    total = 0
+    for proc in [top, *top.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_full_info().pss
+    return int(total)
+
+
+class PreviewRun:
+    """A ``briefkit preview`` process in a project copy, followed by a page in Chromium.
+
+    Without Playwright, the page is followed by its event stream's state and a fetch of the
+    brief (what a reload would get): the browser's own drawing is then not counted.
+    """
+
+    def __init__(self, cli: Sequence[str | os.PathLike[str]], root: Path, seed: str,
+                 engine: str, formats: str, extra: Sequence[str] = ()) -> None:  # fmt: skip
+        import subprocess
+
+        self.root = root
+        self.log = (root / "preview.log").open("w")
+        self.process = subprocess.Popen(
+            [*cli, "--root", root, "preview", "--seed", seed, "--port", "0", "--engine", engine,
+             "--formats", formats, *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=root,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        match = re.search(r"at (http://\S+)", line)
+        if match is None:
+            self.close()
+            raise RuntimeError(f"preview did not start: {line!r}")
+        self.url = match.group(1)
+        self.base = self.url.rsplit("/", 1)[0]
+        self._pw: Any = None
+        self.page: Any = None
+
+    def state(self) -> dict[str, Any]:
+        """The preview's state (as its page's script gets it)."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.base}/__briefkit/state", timeout=30) as r:
+            data: dict[str, Any] = json.loads(r.read())
+            return data
+
+    def wait_idle(self, timeout: float = 600) -> None:
+        """Wait until nothing builds, the PDF is current and the kernel pool is full."""
+        end = time.monotonic() + timeout
+        while True:
+            s = self.state()
+            if (s["generation"] and not s["building"] and s["pdf"] in ("ready", "off")
+                    and s.get("kernels_ready", 0) >= s.get("kernels", 0)):  # fmt: skip
+                return
+            if self.process.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"preview not idle: {s}")
+            time.sleep(0.1)
+
+    def open_page(self) -> bool:
+        """Open the brief in headless Chromium (Playwright); False when Playwright is missing."""
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            return False
+        exe = shutil.which("chromium") or shutil.which("chromium-browser")
+        self._pw = sync_playwright().start()
+        browser = self._pw.chromium.launch(
+            executable_path=exe, args=["--no-sandbox", "--disable-gpu"]
+        )
+        self.page = browser.new_page()
+        self.page.goto(self.url)
+        return True
+
+    def shows(self, marker: str, timeout: float = 600) -> float:
+        """Wait until the page shows ``marker``; return when (perf_counter)."""
+        if self.page is not None:
+            self.page.wait_for_function(
+                f"document.body.innerText.includes({json.dumps(marker)})", timeout=timeout * 1000
+            )
+            return time.perf_counter()
+        import urllib.request
+
+        end = time.monotonic() + timeout
+        first = self.state()["generation"]
+        while self.state()["generation"] == first:
+            if time.monotonic() > end:
+                raise RuntimeError(f"no rebuild showed {marker}")
+            time.sleep(0.01)
+        with urllib.request.urlopen(self.url, timeout=30) as r:
+            if marker.encode() not in r.read():
+                raise RuntimeError(f"the rebuilt page lacks {marker}")
+        return time.perf_counter()
+
+    def close(self) -> None:
+        """Stop the preview (SIGINT, like Ctrl-C) and the browser."""
+        import signal
+
+        if self._pw is not None:
+            self._pw.stop()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=120)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log.close()
+
+
+def preview_bench(
+    cli: Sequence[str | os.PathLike[str]], root: Path, *, seed: str, engine: str, formats: str,
+    runs: int, memory_edits: int, extra: Sequence[str] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """Edit → page shows the change, in a live preview: reading edits and brief.qmd edits.
+
+    Memory: the preview's process tree (PSS), idle after the first edit and after
+    ``memory_edits`` more reading edits. ``extra`` goes to ``briefkit preview``.
+    """
+    reading = root / "seeds" / seed / "reading.yaml"
+    qmd = root / "briefing" / "brief.qmd"
+    out: dict[str, Any] = {"reading_edit": [], "qmd_edit": [], "first_build": 0.0}
+    t = time.perf_counter()
+    run = PreviewRun(cli, root, seed, engine, formats, extra)
+    try:
+        run.wait_idle()
+        out["first_build"] = time.perf_counter() - t
+        out["browser"] = run.open_page()
+        n = 0
+        memory: list[int] = []
+        for i in range(runs + 1):
+            for kind, edit, path in (("reading_edit", edit_claim, reading),
+                                     ("qmd_edit", edit_brief_text, qmd)):  # fmt: skip
+                run.wait_idle()
+                n += 1
+                marker = f"bench-{'edit' if kind == 'reading_edit' else 'qmd'}-{n}"
+                t = time.perf_counter()
+                edit(path, marker)
+                shown = run.shows(marker)
+                if i:  # the first edit of each kind warms up what a first edit pays for
+                    out[kind].append(shown - t)
+            if i == 0:
+                run.wait_idle()
+                memory.append(tree_pss(run.process.pid))
+        for _ in range(memory_edits):
+            run.wait_idle()
+            n += 1
+            edit_claim(reading, f"bench-edit-{n}")
+            run.shows(f"bench-edit-{n}")
+        run.wait_idle()
+        memory.append(tree_pss(run.process.pid))
+        out["memory_pss"] = {"after_first_edit": memory[0], "after_more_edits": memory[-1],
+                             "edits": memory_edits}  # fmt: skip
+    finally:
+        run.close()
+    return out
+
+
 # --- the whole benchmark -----------------------------------------------------------------------
 
 
@@ -252,8 +438,14 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def run_bench(repo: Path, *, runs: int, seed: str, engine: str, formats: str) -> dict[str, Any]:
-    """Measure everything once per run in a temporary copy of ``repo``; return medians and more."""
+def run_bench(
+    repo: Path, *, runs: int, seed: str, engine: str, formats: str, preview_edits: int = 50
+) -> dict[str, Any]:
+    """Measure everything once per run in a temporary copy of ``repo``; return medians and more.
+
+    The preview is measured in its own copy, after the builds (``preview_edits`` reading edits
+    for its memory; a negative number skips the preview).
+    """
     nox = shutil.which("nox")
     # The CLI of nox's build environment when there is one, so that the CLI and nox runs share
     # their dependency versions (and so their cache keys).
@@ -311,6 +503,15 @@ def run_bench(repo: Path, *, runs: int, seed: str, engine: str, formats: str) ->
             logger.info("naive run %d of %d", i + 1, runs)
             naive_parts.append(naive_build(naive_root, seed, engine, formats))
             samples["naive"].append(naive_parts[-1]["total"])
+        preview: dict[str, Any] = {}
+        if preview_edits >= 0:
+            logger.info("preview: %d edit(s) of each kind, then %d more", runs, preview_edits)
+            preview = preview_bench(
+                cli, copy_project(repo, tmp / "preview"), seed=seed, engine=engine,
+                formats=formats, runs=runs, memory_edits=preview_edits,
+            )  # fmt: skip
+            samples["preview_reading_edit"] = preview["reading_edit"]
+            samples["preview_qmd_edit"] = preview["qmd_edit"]
         n_notebooks = len(list((root / "notebooks").glob("*.ipynb")))
         unavoidable = (
             n_notebooks * parts["kernel"] + parts.get("chromium_and_figures", 0.0) + parts["render"]
@@ -334,10 +535,12 @@ def run_bench(repo: Path, *, runs: int, seed: str, engine: str, formats: str) ->
             "largest_process": largest,
         },
         "sizes_bytes": sizes,
+        "preview": {k: v for k, v in preview.items() if k not in ("reading_edit", "qmd_edit")},
         "ratios": {
             "cold_over_unavoidable": med["cold"] / unavoidable,
             "naive_over_cold": med["naive"] / med["cold"],
             "one_notebook_over_cold": med["one_notebook"] / med["cold"],
+            "preview_reading_edit_over_cold": med.get("preview_reading_edit", 0.0) / med["cold"],
         },
     }
 
@@ -374,6 +577,21 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, bool]]:
                 med["nochange_nox"] < 1.0,
             ),
         )
+    if result["samples"].get("preview_reading_edit"):
+        edit, qmd = med["preview_reading_edit"], med["preview_qmd_edit"]
+        ratio = ratios["preview_reading_edit_over_cold"]
+        rows += [
+            ("preview: reading edit -> page <= 1.5 s", f"{edit:.3f} s", edit <= 1.5),
+            ("preview: reading edit <= 0.25 x cold", f"{ratio:.2f} x cold", ratio <= 0.25),
+            ("preview: brief.qmd edit -> page <= 0.5 s", f"{qmd:.3f} s", qmd <= 0.5),
+        ]
+        mem = result["preview"].get("memory_pss")
+        if mem and mem["edits"]:
+            growth = mem["after_more_edits"] / mem["after_first_edit"]
+            rows.append(
+                (f"preview memory after {mem['edits']} edits <= 110 % of after one",
+                 f"{growth * 100:.0f} %", growth <= 1.10)
+            )  # fmt: skip
     return rows
 
 
@@ -395,6 +613,8 @@ def print_table(result: dict[str, Any], write: Callable[[Any], None] | None = No
         "nochange_nox": "no-change rebuild (nox -s build)",
         "one_notebook": "one-notebook change",
         "naive": "naive baseline",
+        "preview_reading_edit": "preview: reading edit -> page shows it",
+        "preview_qmd_edit": "preview: brief.qmd edit -> page shows it",
     }
     for key, label in names.items():
         values = result["samples"][key]
@@ -417,6 +637,15 @@ def print_table(result: dict[str, Any], write: Callable[[Any], None] | None = No
         f"RSS sum {mem['build_tree_rss_sum'] / 2**20:.0f}, largest process "
         f"{mem['largest_process'] / 2**20:.0f} MiB",
     )
+    preview = result.get("preview") or {}
+    if preview.get("memory_pss"):
+        mem = preview["memory_pss"]
+        t.add_row(
+            "preview memory (PSS, idle): after 1 edit / after more",
+            f"{mem['after_first_edit'] / 2**20:.0f} MiB",
+            f"{mem['after_more_edits'] / 2**20:.0f} MiB after {mem['edits']} more edits"
+            f" (page in {'Chromium' if preview.get('browser') else 'fetches'})",
+        )
     for fmt, size in result["sizes_bytes"].items():
         t.add_row(f"brief.{fmt} size", f"{size / 2**20:.2f} MiB", f"{size} B")
     show(t)
@@ -438,6 +667,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--engine", default="pandoc", help="engine (default: pandoc)")
     p.add_argument("--formats", default="html,pdf", help="formats (default: html,pdf)")
     p.add_argument("--output", type=Path, help="JSON output (default: <root>/_build/bench.json)")
+    p.add_argument(
+        "--preview-edits", type=int, default=50,
+        help="reading edits before the preview's memory is measured again (-1: no preview)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="bench: %(message)s")
     logger.setLevel(logging.INFO)
@@ -446,7 +679,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     repo = args.root.resolve()
     seed = args.seed or list_seeds(repo)[0]
     result = run_bench(
-        repo, runs=max(1, args.runs), seed=seed, engine=args.engine, formats=args.formats
+        repo,
+        runs=max(1, args.runs),
+        seed=seed,
+        engine=args.engine,
+        formats=args.formats,
+        preview_edits=args.preview_edits,
     )
     output = args.output or repo / "_build" / "bench.json"
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -41,8 +41,8 @@ class BuildOptions:
     status: str = "draft"
     #: Called with the build folder after notebooks and figures; returns extra brief.json fields.
     before_render: Callable[[Path], Mapping[str, Any]] | None = None
-    #: Export the figures' SVGs (for the PDF) even when no PDF is asked for; None: only then.
-    static_figures: bool | None = None
+    #: Called with the seed once the build has validated it (a preview shares it with its kernels).
+    on_seed: Callable[[Seed], None] | None = None
 
 
 @dataclass
@@ -74,7 +74,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
     with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
         ctx = BuildContext(
             root, opts.seed, tuple(opts.formats), opts.engine, opts.timeout, opts.status,
-            opts.before_render, opts.static_figures,
+            opts.before_render, opts.on_seed,
         )  # fmt: skip
         for name, step in (
             ("check", steps.check_step), ("notebooks", steps.notebook_steps),

@@ -64,9 +64,8 @@ class BuildContext:
     status: str = "draft"
     #: Called with the build folder before brief.json is written; returns extra fields.
     before_render: Callable[[Path], Mapping[str, Any]] | None = None
-    #: Export SVGs even without a PDF (None: only for a PDF). A preview builds the HTML, then the
-    #: PDF: with the same figures step, neither build undoes the other's SVGs.
-    static_figures: bool | None = None
+    #: Called with the seed once it is validated.
+    on_seed: Callable[[Seed], None] | None = None
     #: The steps that ran, in order (the others were current).
     executed: list[str] = field(default_factory=list)
     #: Figures exported while the notebooks ran: spec -> (its sha256 then, files written).
@@ -105,8 +104,8 @@ class BuildContext:
 
     @property
     def static(self) -> bool:
-        """Whether figures need static (SVG) exports: the PDF uses them (see static_figures)."""
-        return "pdf" in self.formats if self.static_figures is None else self.static_figures
+        """Whether figures need static (SVG) exports: only the PDF uses them."""
+        return "pdf" in self.formats
 
     def deps_of(self, names: Iterable[str]) -> dict[str, str]:
         """The versions of Python and of the distributions ``names``."""
@@ -126,6 +125,8 @@ class BuildContext:
         """The validated seed, loaded once (or taken from the background load)."""
         if self._seed is None:
             self._seed = self._loading.result() if self._loading else _load_seed(self)
+            if self.on_seed is not None:
+                self.on_seed(self._seed)
         return self._seed
 
     def load_seed_meanwhile(self) -> None:

@@ -21,12 +21,73 @@ import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from briefkit.reading import Seed
 
 logger = logging.getLogger("briefkit")
 
 #: Seconds a pooled kernel may take to start and import the notebooks' modules.
 START_TIMEOUT = 120.0
+#: Set in a preview's kernels: the file holding the seed the preview validated (see share_seed).
+SHARED_SEED_ENV = "BRIEFKIT_SHARED_SEED"
+
+
+def _seed_key(root: Path, slug: str) -> str:
+    """What a shared seed must match: the seed's files and briefkit's code."""
+    from briefkit import fingerprint
+    from briefkit.seeds import seed_dir
+
+    path = seed_dir(root, slug)
+    files = fingerprint.tree_digests(root.resolve(), fingerprint.files_under(path.resolve()))
+    return fingerprint.make_key({"slug": slug, "files": files, "code": fingerprint.code_digest()})
+
+
+def share_seed(seed: Seed, root: Path, target: Path) -> None:
+    """Write ``seed`` (validated) to ``target`` for the preview's kernels, with its key.
+
+    Every notebook validates the seed again in its own kernel (a quarter of a second each);
+    a kernel of the preview takes this copy instead while the seed's files and briefkit's code
+    are the same (shared_seed), so a reading edit validates the seed once, not once per notebook.
+    """
+    import pickle
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    payload = {"key": _seed_key(root, seed.slug), "seed": seed}
+    try:
+        tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def shared_seed(root: Path, slug: str) -> Seed | None:
+    """The seed a preview validated (share_seed), if this kernel has one and it is current."""
+    shared = os.environ.get(SHARED_SEED_ENV)
+    if not shared:
+        return None
+    import pickle
+
+    try:
+        # Written by this project's own preview, into its own build folder (never fetched).
+        payload = pickle.loads(Path(shared).read_bytes())
+        if payload.get("key") != _seed_key(root, slug):
+            return None
+        seed = payload["seed"]
+    except Exception as exc:  # no copy, or a stale one: validate as usual
+        logger.debug("no shared seed: %s", exc)
+        return None
+    if getattr(seed, "slug", None) != slug:
+        return None
+    import dataclasses
+
+    from briefkit.seeds import seed_dir
+
+    # The seed's folder as this kernel names it (the preview's root is absolute).
+    shared_copy: Seed = dataclasses.replace(seed, path=seed_dir(root, slug))
+    return shared_copy
 
 
 def notebook_imports(paths: Sequence[Path]) -> list[str]:
@@ -104,8 +165,12 @@ class KernelPool:
     still in the pool and stops the refilling; kernels handed out are their taker's to kill.
     """
 
-    def __init__(self, cwd: Path, *, size: int, warmup: str, log_dir: Path) -> None:
+    def __init__(
+        self, cwd: Path, *, size: int, warmup: str, log_dir: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
         self.cwd = cwd
+        self.env = dict(env or {})
         self.size = max(0, size)
         self.warmup = warmup
         self.log_dir = log_dir
@@ -209,7 +274,8 @@ class KernelPool:
         km = AsyncKernelManager(kernel_name="python3")
         with log.open("ab") as out:
             # The child keeps its own descriptor of the log.
-            run_sync(km.start_kernel)(cwd=str(self.cwd), stdout=out, stderr=out)
+            env = {**os.environ, **self.env}
+            run_sync(km.start_kernel)(cwd=str(self.cwd), stdout=out, stderr=out, env=env)
         process = getattr(km.provisioner, "process", None)
         if process is not None:
             notebooks.track_kernel(process)

@@ -32,13 +32,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefkit import build as buildmod
 from briefkit import notebooks
 from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
 from briefkit.escape import terminal_text
 from briefkit.seeds import build_dir
+
+if TYPE_CHECKING:
+    from briefkit.reading import Seed
 
 logger = logging.getLogger("briefkit")
 
@@ -88,6 +91,9 @@ class PreviewState:
     building: bool = False
     pdf: str = "off"
     closing: bool = False
+    #: How many kernels the pool keeps, and how many are ready (the bench waits for them).
+    kernels: int = 0
+    kernels_ready: Callable[[], int] = field(default=lambda: 0)
     #: Bumped on every change; event streams send the state again when it moves.
     version: int = 0
     cond: threading.Condition = field(default_factory=threading.Condition)
@@ -112,6 +118,8 @@ class PreviewState:
                 "error": self.error,
                 "building": self.building,
                 "pdf": self.pdf,
+                "kernels": self.kernels,
+                "kernels_ready": self.kernels_ready(),
             }
 
 
@@ -430,6 +438,8 @@ class Preview:
         self.state = PreviewState(pdf="stale" if "pdf" in opts.formats else "off")
         self.pdf_stale = "pdf" in opts.formats
         self.builds = 0
+        #: The validated seed, for the kernels (briefkit.kernels.shared_seed).
+        self.shared_seed = self.build / ".cache" / "seed.pickle"
 
     def run(self) -> None:
         """Serve and rebuild until interrupted (Ctrl-C, SIGTERM); raises Restart on a code edit."""
@@ -453,9 +463,11 @@ class Preview:
                 if size > 0:
                     warm = kernels.warmup_code(kernels.notebook_imports(found))
                     pool = kernels.KernelPool(
-                        self.root, size=size, warmup=warm, log_dir=self.build / ".cache"
-                    ).start()
+                        self.root, size=size, warmup=warm, log_dir=self.build / ".cache",
+                        env={kernels.SHARED_SEED_ENV: str(self.shared_seed)},
+                    ).start()  # fmt: skip
                     taker = pool
+                    self.state.update(kernels=size, kernels_ready=pool.ready)
                     notebooks.set_kernel_source(lambda job, log: taker.take(job.env, log))
                 if static:
                     artifacts.start_chromium()
@@ -488,8 +500,13 @@ class Preview:
     def _options(self, formats: tuple[str, ...]) -> buildmod.BuildOptions:
         return buildmod.BuildOptions(
             self.root, self.opts.seed, self.opts.engine, formats, self.opts.timeout,
-            static_figures="pdf" in self.opts.formats,
+            on_seed=self._share_seed,
         )  # fmt: skip
+
+    def _share_seed(self, seed: Seed) -> None:
+        from briefkit import kernels
+
+        kernels.share_seed(seed, self.root, self.shared_seed)
 
     def rebuild_html(self) -> bool:
         """Build the HTML (through the cache); publish it, or show the failure. True if good."""

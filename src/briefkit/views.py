@@ -50,8 +50,14 @@ class Setup(NamedTuple):
 
 
 def setup(root: str | Path, seed: str, build_dir: str | Path) -> Setup:
-    """Load and check ``seed`` under ``root``; artifacts go to ``build_dir``."""
-    loaded = load_seed(Path(root), seed)
+    """Load and check ``seed`` under ``root``; artifacts go to ``build_dir``.
+
+    In a preview's kernel, the seed the preview has just validated is taken instead, when its
+    files are unchanged (briefkit.kernels.shared_seed).
+    """
+    from briefkit.kernels import shared_seed
+
+    loaded = shared_seed(Path(root), seed) or load_seed(Path(root), seed)
     return Setup(loaded, loaded.reading, Artifacts(build_dir))
 
 
