@@ -383,3 +383,52 @@ def test_a_shared_seed_is_the_seed_a_kernel_would_load(
     reading = project / "seeds" / SEED / "reading.yaml"
     reading.write_text(reading.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert shared_seed(Path("."), SEED) is None
+
+
+@pytest.mark.build
+def test_warm_kernels_give_the_same_notebooks_and_artifacts(tmp_path: Path) -> None:
+    """A kernel from the pool (imports and plotly calls done, the seed shared) changes nothing."""
+    from briefkit import kernels, notebooks
+    from briefkit.build import BuildOptions, run_build
+
+    def outputs(build: Path) -> dict[str, bytes]:
+        names = ("tables", "texts", "data", "figures", "notebooks")
+        return {
+            p.relative_to(build).as_posix(): p.read_bytes()
+            for name in names for p in sorted((build / name).rglob("*"))
+            if p.is_file() and not p.name.endswith(".kernel.log")
+        }  # fmt: skip
+
+    plain = copy_project(tmp_path / "plain")
+    run_build(BuildOptions(plain, SEED, engine="pandoc", formats=("html",)))
+    warm = copy_project(tmp_path / "warm").resolve()
+    found = notebooks.find_notebooks(warm)
+    shared = warm / "_build" / SEED / ".cache" / "seed.pickle"
+    pool = kernels.KernelPool(
+        warm, size=len(found), log_dir=warm / "_build" / SEED / ".cache",
+        warmup=kernels.warmup_code(kernels.notebook_imports(found), kernels.plotly_calls(found)),
+        env={kernels.SHARED_SEED_ENV: str(shared)},
+    ).start()  # fmt: skip
+    taken: list[str] = []
+
+    def take(job: Any, log: Path) -> Any:
+        km = pool.take(job.env, log)
+        if km is not None:
+            taken.append(job.source.stem)
+        return km
+
+    try:
+        assert pool.wait_ready()
+        notebooks.set_kernel_source(take)
+        run_build(
+            BuildOptions(
+                warm, SEED, engine="pandoc", formats=("html",),
+                on_seed=lambda seed: kernels.share_seed(seed, warm, shared),
+            )
+        )  # fmt: skip
+    finally:
+        notebooks.set_kernel_source(None)
+        pool.close()
+    assert sorted(taken) == sorted(nb.stem for nb in found)
+    assert shared.is_file()
+    assert outputs(warm / "_build" / SEED) == outputs(plain / "_build" / SEED)

@@ -179,10 +179,21 @@ class BuildContext:
         return True
 
 
+#: The seed this process validated last, by what decides it (its files, code, validators):
+#: a preview's builds (the HTML, the PDF, the next edit's) do not validate unchanged files again.
+_LAST_SEED: dict[str, Seed] = {}
+
+
 def _load_seed(ctx: BuildContext) -> Seed:
     from briefkit.reading import load_seed
 
-    return load_seed(ctx.root, ctx.slug)
+    key = fingerprint.make_key({"root": str(ctx.root), "slug": ctx.slug, **ctx.check_parts})
+    seed = _LAST_SEED.get(key)
+    if seed is None:
+        seed = load_seed(ctx.root, ctx.slug)
+        _LAST_SEED.clear()
+        _LAST_SEED[key] = seed
+    return seed
 
 
 def input_files(root: Path, seed_path: Path) -> list[Path]:

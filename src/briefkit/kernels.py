@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,12 +90,8 @@ def shared_seed(root: Path, slug: str) -> Seed | None:
     return shared_copy
 
 
-def notebook_imports(paths: Sequence[Path]) -> list[str]:
-    """The modules that the notebooks at ``paths`` import (top-level import statements), sorted.
-
-    IPython magics and cells that do not parse are skipped: this only guides a warm-up.
-    """
-    found: set[str] = set()
+def _cells(paths: Sequence[Path]) -> Iterator[ast.Module]:
+    """The parsed code cells of the notebooks at ``paths`` (magics dropped; unparsable skipped)."""
     for path in paths:
         try:
             cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
@@ -108,26 +104,92 @@ def notebook_imports(paths: Sequence[Path]) -> list[str]:
             text = "".join(source) if isinstance(source, list) else str(source)
             lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith(("%", "!"))]
             try:
-                tree = ast.parse("\n".join(lines))
+                yield ast.parse("\n".join(lines))
             except SyntaxError:
                 continue
-            for node in tree.body:
-                if isinstance(node, ast.Import):
-                    found.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    found.add(node.module)
+
+
+def notebook_imports(paths: Sequence[Path]) -> list[str]:
+    """The modules that the notebooks at ``paths`` import (top-level import statements), sorted.
+
+    This only guides a warm-up: what it misses, the notebook imports itself.
+    """
+    found: set[str] = set()
+    for tree in _cells(paths):
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
     return sorted(found)
 
 
-def warmup_code(modules: Sequence[str]) -> str:
-    """Code that imports ``modules`` in a kernel and binds no name there."""
-    # Expressions only: nothing is assigned in the user's namespace. A module that fails to
-    # import is left to the notebook, which then reports it where it belongs.
-    lines = [
-        f"try:\n    __import__('importlib').import_module({m!r})\nexcept Exception:\n    pass"
-        for m in modules
-    ]
-    return "\n".join(lines)
+#: Figure methods whose first call validates (and so imports) plotly's property validators.
+_FIGURE_METHODS = ("update_layout", "update_xaxes", "update_yaxes", "update_traces")
+
+
+def _literal(node: ast.expr) -> str | None:
+    """``node`` as Python source if it is built of literals; dicts keep their literal items."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
+        return repr(node.value)
+    if isinstance(node, ast.Dict):
+        items = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            text = _literal(value)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and text is not None:
+                items.append(f"{key.value!r}: {text}")
+        return "{" + ", ".join(items) + "}"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        items = [f"{kw.arg!r}: {t}" for kw in node.keywords
+                 if kw.arg and (t := _literal(kw.value)) is not None]  # fmt: skip
+        return "{" + ", ".join(items) + "}"
+    return None
+
+
+def plotly_calls(paths: Sequence[Path]) -> list[str]:
+    """The notebooks' plotly calls, as code with only their literal arguments, sorted.
+
+    plotly imports its validators and loads a template the first time a kind of trace, a layout
+    property or a template is used: about a second of a notebook's run. Replaying these calls
+    in a kernel's warm-up (on throwaway figures) moves that cost out of the notebook's run. Only
+    literals are kept: nothing of a notebook's data or names is run.
+    """
+    calls: set[str] = set()
+    for tree in _cells(paths):
+        aliases = {
+            alias.asname or alias.name
+            for node in ast.walk(tree) if isinstance(node, ast.Import)
+            for alias in node.names if alias.name == "plotly.graph_objects"
+        }  # fmt: skip
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            func = node.func
+            if isinstance(func.value, ast.Name) and func.value.id in aliases:
+                target = f"go.{func.attr}"
+            elif func.attr in _FIGURE_METHODS:
+                target = f"go.Figure().{func.attr}"
+            else:
+                continue
+            kwargs = [f"{kw.arg}={t}" for kw in node.keywords
+                      if kw.arg and (t := _literal(kw.value)) is not None]  # fmt: skip
+            calls.add(f"{target}({', '.join(kwargs)})")
+    return sorted(calls)
+
+
+def warmup_code(modules: Sequence[str], calls: Sequence[str] = ()) -> str:
+    """Code that imports ``modules`` and runs ``calls`` in a kernel, binding no name there.
+
+    It runs in a namespace of its own. A module that fails to import or a call that fails is
+    skipped: the notebook meets it again itself and reports it where it belongs.
+    """
+    lines = ["import importlib", "_ok = (ImportError, Exception)"]
+    lines += [f"try:\n    importlib.import_module({m!r})\nexcept _ok:\n    pass" for m in modules]
+    if calls:
+        lines.append("import plotly.graph_objects as go")
+        lines += [f"try:\n    {call}.to_json()\nexcept _ok:\n    pass" for call in calls]
+    source = "\n".join(lines)
+    return f"exec(compile({source!r}, '<briefkit warm-up>', 'exec'), {{}})"
 
 
 def _env_code(env: Mapping[str, str]) -> str:
@@ -237,8 +299,16 @@ class KernelPool:
             log.unlink(missing_ok=True)
         if self._thread.is_alive():
             self._thread.join(timeout=START_TIMEOUT)
+        if left:
+            _close_loop()  # the one jupyter's run_sync left on this thread to kill them
 
     def _fill(self) -> None:
+        try:
+            self._fill_until_closed()
+        finally:
+            _close_loop()
+
+    def _fill_until_closed(self) -> None:
         while True:
             with self._lock:
                 self._lock.wait_for(lambda: self._closed or len(self._ready) < self.size)
@@ -298,3 +368,9 @@ def _kill(km: Any) -> None:
         process = getattr(getattr(km, "provisioner", None), "process", None)
         if process is not None and process.poll() is None:
             process.kill()
+
+
+def _close_loop() -> None:
+    from briefkit import notebooks
+
+    notebooks.close_thread_loop()

@@ -243,7 +243,7 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                 if taken is not None and taken.poll() is None:
                     taken.kill()
                     taken.wait()
-                _close_thread_loop()
+                close_thread_loop()
     except PapermillExecutionError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(
@@ -278,7 +278,7 @@ def _execute_then(
     return output
 
 
-def _close_thread_loop() -> None:
+def close_thread_loop() -> None:
     """Close the event loop that jupyter's run_sync left on this thread (it never closes it)."""
     import asyncio  # here, not at the top: a no-change build never needs it
 

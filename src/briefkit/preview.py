@@ -461,7 +461,9 @@ class Preview:
                 found = notebooks.find_notebooks(self.root)
                 size = len(found) if self.opts.kernels is None else self.opts.kernels
                 if size > 0:
-                    warm = kernels.warmup_code(kernels.notebook_imports(found))
+                    warm = kernels.warmup_code(
+                        kernels.notebook_imports(found), kernels.plotly_calls(found)
+                    )
                     pool = kernels.KernelPool(
                         self.root, size=size, warmup=warm, log_dir=self.build / ".cache",
                         env={kernels.SHARED_SEED_ENV: str(self.shared_seed)},
