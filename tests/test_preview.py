@@ -432,3 +432,47 @@ def test_warm_kernels_give_the_same_notebooks_and_artifacts(tmp_path: Path) -> N
     assert sorted(taken) == sorted(nb.stem for nb in found)
     assert shared.is_file()
     assert outputs(warm / "_build" / SEED) == outputs(plain / "_build" / SEED)
+
+
+def test_a_pooled_kernel_runs_one_notebook_and_a_failure_is_named_and_kept(
+    tmp_path: Path,
+) -> None:
+    from briefkit import kernels, notebooks
+    from briefkit.errors import NotebookFailed
+
+    from .test_notebooks import make_notebook
+
+    pool = kernels.KernelPool(
+        tmp_path, size=2, warmup=kernels.warmup_code(["json"]), log_dir=tmp_path / "logs"
+    ).start()
+    used: list[Any] = []
+
+    def take(job: Any, log: Path) -> Any:
+        km = pool.take(job.env, log)
+        used.append(km.provisioner.process if km is not None else None)
+        return km
+
+    good = make_notebook(tmp_path / "good.ipynb", ["import os", "print(os.environ['BK_TEST'])"])
+    bad = make_notebook(tmp_path / "bad.ipynb", ["y = 1", "raise ValueError('no claims')"])
+    try:
+        assert pool.wait_ready()
+        notebooks.set_kernel_source(take)
+        out = notebooks.execute(
+            notebooks.NotebookJob(good, tmp_path / "out" / "good.ipynb", {}, {"BK_TEST": "set"}),
+            cwd=tmp_path,
+        )
+        assert '"set\\n"' in out.read_text()  # the job's env reached the pooled kernel
+        job = notebooks.NotebookJob(bad, tmp_path / "out" / "bad.ipynb", {})
+        with pytest.raises(NotebookFailed) as info:
+            notebooks.execute(job, cwd=tmp_path)
+    finally:
+        notebooks.set_kernel_source(None)
+        pool.close()
+    assert len(used) == 2
+    assert all(process is not None for process in used)
+    # Each kernel ran one notebook and was killed when it was done.
+    assert all(process.poll() is not None for process in used)
+    assert info.value.cell == "step-1"
+    assert (info.value.ename, info.value.evalue) == ("ValueError", "no claims")
+    assert job.failed_copy.is_file()
+    assert "no claims" in job.failed_copy.read_text()

@@ -141,8 +141,8 @@ def _pooled_engine() -> str:
     """Register (once) a papermill engine that kills a kernel it was handed, when done with it.
 
     nbclient leaves a kernel that it did not start (``km=``) running, and its client connected:
-    papermill's nbclient engine never asks it to clean up. This one does (``cleanup_kc``), and
-    otherwise runs the notebook exactly as papermill's own does.
+    papermill's nbclient engine never asks it to clean up. This one does (``cleanup_kc``), saves
+    the executed copy once at the end, and otherwise runs the notebook as papermill's own does.
     """
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
@@ -168,7 +168,14 @@ def _pooled_engine() -> str:
                 log=logging.getLogger("papermill"), log_output=log_output,
                 stdout_file=stdout_file, stderr_file=stderr_file,
             )  # fmt: skip
-            return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True)
+            # Saved once, when done (papermill's notebook_complete, after a failure too), not
+            # before and after every cell: a preview re-runs every notebook on each edit, and
+            # the saves cost it a few tenths of a second of this process's time per edit.
+            output_path, nb_man.output_path = nb_man.output_path, None
+            try:
+                return PapermillNotebookClient(nb_man, **final_kwargs).execute(cleanup_kc=True)
+            finally:
+                nb_man.output_path = output_path
 
     papermill_engines.register(name, PooledEngine)
     return name
