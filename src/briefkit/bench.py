@@ -417,7 +417,7 @@ def preview_bench(
                 run.wait_idle()
                 memory.append(tree_pss(run.process.pid))
         for _ in range(memory_edits):
-            run.wait_idle()
+            # One after the other, as fast as the page shows each: the pool refills meanwhile.
             n += 1
             edit_claim(reading, f"bench-edit-{n}")
             run.shows(f"bench-edit-{n}")

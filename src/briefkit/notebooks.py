@@ -324,7 +324,9 @@ def execute_all(
     if not jobs:
         return []
     import_engine()
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    # Kernels handed out started (a preview's pool) leave a worker little to do but wait for
+    # its kernel: then every notebook runs at once. Otherwise one per core.
+    workers = len(jobs) if _SOURCE else max(1, min(len(jobs), os.cpu_count() or 1))
     logger.info("executing %d notebook(s) with %d worker(s)", len(jobs), workers)
     errors: list[BaseException] = []
     results: list[Path] = []
