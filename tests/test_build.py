@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from briefkit.build import brief_metadata, content_hash
-from briefkit.reading import load_seed
+from briefkit.reading.seed import load_seed
 
 from .conftest import SEED
 

@@ -101,7 +101,7 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     from briefkit import build
     from briefkit.build import build_dir, run_notebooks
     from briefkit.lock import build_lock
-    from briefkit.reading import load_seed
+    from briefkit.reading.seed import load_seed
 
     for slug in _seeds(args):
         seed = load_seed(args.root, slug)
@@ -127,7 +127,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from briefkit.errors import InvalidInput
-    from briefkit.reading import coverage_report, load_seed
+    from briefkit.reading.coverage import coverage_report
+    from briefkit.reading.seed import load_seed
 
     failed = 0
     for slug in _seeds(args):
