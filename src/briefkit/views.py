@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 from briefkit.artifacts import Artifacts
 from briefkit.export import Edge, edges
-from briefkit.reading import Actor, Reading, Seed, Stance, load_seed
+from briefkit.reading.model import Actor, Reading, Stance
+from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
 #: tests/test_views.py checks that the colours they repeat are these.

@@ -114,7 +114,7 @@ class PandocEngine:
         """pandoc and typst versions."""
         if self._version is None:
             first = command.run([self.binary, "--version"], timeout=60).stdout.splitlines()[0]
-            from briefkit.cache import dependency_versions  # cheaper than importlib.metadata
+            from briefkit.fingerprint import dependency_versions  # cheaper than importlib.metadata
 
             typst_version = dependency_versions(["typst"])["typst"]
             self._version = f"{first.strip()}, typst {typst_version}"
