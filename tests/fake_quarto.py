@@ -115,8 +115,9 @@ def user_filter(path: Path, scratch: Path) -> Path:
 
 def filter_chain(project: Path, config: dict[str, Any], scratch: Path) -> list[str]:
     """Quarto's filter order (src/resources/filters/main.lua): normalisation, user filters at
-    pre-quarto (the default for a plain entry: src/command/render/filters.ts), Quarto's post
-    filters (the typst table rule), user filters at post-render, then the title templates."""
+    pre-quarto (the default for a plain entry: src/command/render/filters.ts), Quarto's pre
+    filters (the shortcode pass), its post filters (the typst table rule), user filters at
+    post-render, then the title templates."""
     at: dict[str, list[Path]] = {"pre-quarto": [], "post-render": []}
     for entry in config.get("filters") or []:
         path, where = (
@@ -128,6 +129,7 @@ def filter_chain(project: Path, config: dict[str, Any], scratch: Path) -> list[s
     return [
         str(EMULATION / "normalize_authors.lua"),
         *map(str, at["pre-quarto"]),
+        str(EMULATION / "shortcodes.lua"),
         str(EMULATION / "typst_no_figure.lua"),
         *map(str, at["post-render"]),
         str(EMULATION / "title_by_author.lua"),

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 
 from briefkit import lock
-from briefkit.artifacts import Artifacts
+from briefkit.artifacts import Artifacts, export_figures
 from briefkit.build import BuildOptions, run_build
 from briefkit.errors import BuildLocked, CommandFailed, InputError, RenderFailed, ToolNotFound
 from briefkit.escape import visible
@@ -233,6 +235,32 @@ def test_tables_keep_their_captions_under_quarto(tmp_path: Path, fake_quarto: Pa
     assert "The one table's caption" in pdf_text(pdf)
 
 
+def test_seed_text_that_looks_like_a_shortcode_stays_text_under_quarto(
+    tmp_path: Path, fake_quarto: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quarto expands {{< env … >}} in raw text, code and attributes; seed text never."""
+    monkeypatch.setenv("FAKE_SECRET", "leaked-value")
+    code = "{{< env FAKE_SECRET >}}"
+    qmd = '# Brief\n\n::: {.bk-table name="t"}\n:::\n\n::: {.bk-figure name="f"}\n:::\n'
+    job = make_job(tmp_path, qmd=qmd)
+    build = Artifacts(job.build_dir)
+    build.table("t", columns=[("v", "Value")], rows=[{"v": f"cell {code}"}], caption=code)
+    build.figure("f", go.Figure(go.Scatter(x=[1], y=[1])), caption=f"c {code}", alt=f"a {code}")
+    export_figures(job.build_dir, static=False)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    (job.build_dir / "figures" / "f.svg").write_text(svg, encoding="utf-8")
+    (job.build_dir / "assets").mkdir(exist_ok=True)
+    (job.build_dir / "assets" / "plotly.min.js").write_text("/* plotly.js */", encoding="utf-8")
+    outputs = QuartoEngine().render(job)
+    html = outputs["html"].read_text(encoding="utf-8")
+    text = pdf_text(outputs["pdf"])
+    assert "leaked-value" not in html
+    assert "leaked-value" not in text
+    assert visible(f"cell {code}") in visible(text)
+    assert visible(f"c {code}") in visible(text)
+    assert 'aria-label="a {{\u2060&lt; env FAKE_SECRET &gt;}}"' in html
+
+
 def test_html_is_quartos_minimal_page_not_bootstrap(tmp_path: Path, fake_quarto: Path) -> None:
     job = make_job(tmp_path, ("html",))
     html = QuartoEngine().render(job)["html"].read_text(encoding="utf-8")
@@ -355,21 +383,23 @@ def test_quarto_emulation_keeps_every_table_caption(built: Path, tmp_path: Path)
     def render(filters: list[str]) -> tuple[str, str]:
         quarto_yml = root / "_quarto.yml"
         text = quarto_yml.read_text(encoding="utf-8")
-        start, end = text.index("filters:\n"), text.index("\nlang:")
+        start, end = text.index("\nfilters:\n"), text.index("\nlang:")
         listed = "".join(f"  - {f}\n" for f in filters)
-        quarto_yml.write_text(f"{text[:start]}filters:\n{listed}{text[end:]}", encoding="utf-8")
+        quarto_yml.write_text(f"{text[:start]}\nfilters:\n{listed}{text[end:]}", encoding="utf-8")
         job = RenderJob(root, Path("briefing/brief.qmd"), build, ("pdf",), 0)
         PandocEngine().render(job)
         return (build / "brief.typ").read_text(encoding="utf-8"), pdf_text(build / "brief.pdf")
 
     briefkit, keep = "briefing/filters/briefkit.lua", "briefing/filters/table-captions.lua"
+    # A table in a figure ends with its label; a bare #table has none.
+    labels = re.compile(r"^<tbl-[a-z0-9-]+>$", re.MULTILINE)
     typ, text = render([briefkit, rule, keep])
-    assert typ.count("kind: table") == len(captions)
+    assert len(labels.findall(typ)) == len(captions)
     flat = visible(text)
     assert [c for c in captions if visible(c) not in flat] == []
     # The emulated rule bites: without table-captions.lua no table keeps its caption.
     typ, text = render([briefkit, rule])
-    assert typ.count("kind: table") == 0
+    assert labels.findall(typ) == []
     assert [c for c in captions if visible(c) in visible(text)] == []
 
 

@@ -81,11 +81,15 @@ local function typst_string(s)
   return '"' .. s .. '"'
 end
 
--- An attribute value from seed text: Quarto also expands shortcodes in attribute values
--- (customnodes/shortcodes.lua, attr_handler), so `{{<` gets an invisible word joiner (U+2060)
--- after its braces; pandoc escapes the rest.
+-- An attribute value from seed text. Under Quarto, whose shortcode pass also reads attribute
+-- values (customnodes/shortcodes.lua, attr_handler), `{{<` gets an invisible word joiner
+-- (U+2060) after its braces; pandoc never expands anything, so there the text stays as it is.
 local function attr_text(s)
-  return (tostring(s):gsub("{{<", "{{\u{2060}<"))
+  s = tostring(s)
+  if quarto ~= nil then
+    s = s:gsub("{{<", "{{\u{2060}<")
+  end
+  return s
 end
 
 local function text(value)
