@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, EXIT_OK, Input
 
 from .conftest import SEED, find_chromium
 from .test_cli import messages, outputs
+from .test_notebooks import make_notebook
 
 SITECUSTOMIZE = '''
 """Test stand-in: no browser installed on this machine; Chrome for Testing served locally."""
@@ -177,3 +179,49 @@ def test_a_bad_browser_timeout_is_an_input_error(
     with pytest.raises(InputError, match=browser.TIMEOUT_ENV) as caught:
         browser.browser_timeout()
     assert caught.value.exit_code == EXIT_INVALID_INPUT
+
+
+# --- a failing browser: bounded, exit 4, one line, nothing left behind ------------------------
+
+FIGURE_CELLS = [
+    "import plotly.graph_objects as go\nfrom briefkit.artifacts import Artifacts",
+    "Artifacts(build_dir).figure('bars', go.Figure(go.Bar(x=[1], y=[2])), caption='c', alt='a')",
+]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", ["exits", "hangs"])
+def test_a_failing_browser_fails_the_build_promptly_with_exit_4(
+    project: Path, tmp_path: Path, kind: str
+) -> None:
+    pids = tmp_path / "browser.pids"
+    script = tmp_path / "chromium"
+    body = "exit 1" if kind == "exits" else "sleep 600"
+    script.write_text(f'#!/bin/sh\necho $$ >> "{pids}"\n{body}\n', encoding="utf-8")
+    script.chmod(0o755)
+    for notebook in (project / "notebooks").glob("*.ipynb"):
+        notebook.unlink()
+    make_notebook(project / "notebooks" / "figure.ipynb", FIGURE_CELLS)
+    env = {**os.environ, "BROWSER_PATH": str(script), browser.TIMEOUT_ENV: "5"}
+    # Before the fix the build never returned: the timeout ends the test instead.
+    proc = run(project, "build", "--seed", SEED, "--engine", "pandoc", env=env, timeout=150)
+    assert proc.returncode == EXIT_ENVIRONMENT, proc.stderr
+    [line] = messages(proc.stderr)
+    what = "The browser seemed to close immediately" if kind == "exits" else "no answer in 5 s"
+    assert line.startswith(f"briefkit: error: Chromium ({script}) did not start: {what}")
+    assert "Traceback" not in proc.stderr
+    assert outputs(project) == []
+    # Every browser process is gone (the hanging one was killed with its process group).
+    started = [int(pid) for pid in pids.read_text().split()]
+    assert started
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in started if alive(pid)] == []
