@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
