@@ -38,6 +38,7 @@ from briefkit import build as buildmod
 from briefkit import notebooks
 from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
 from briefkit.escape import terminal_text
+from briefkit.render import DEFAULT_FORMATS, FORMATS, needs_static_figures
 from briefkit.seeds import build_dir
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class PreviewOptions:
     #: None: the first free port from DEFAULT_PORT on.
     port: int | None = None
     engine: str = "auto"
-    formats: tuple[str, ...] = ("html", "pdf")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     timeout: float = notebooks.DEFAULT_TIMEOUT
     open_browser: bool = False
     #: Pre-started kernels (0: none; None: one per notebook).
@@ -431,12 +432,15 @@ class Preview:
     def __init__(self, opts: PreviewOptions) -> None:
         self.opts = opts
         self.root = opts.root.resolve()
-        unknown = [f for f in opts.formats if f not in ("html", "pdf")]
-        if unknown or "html" not in opts.formats:
-            raise InputError(f"preview formats must include html (got {','.join(opts.formats)})")
+        unknown = [f for f in opts.formats if f not in FORMATS]
+        if unknown:
+            raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
+        #: Built after the HTML, when no change is pending: the page never waits for them.
+        self.others = tuple(f for f in opts.formats if f != "html")
+        self.static = needs_static_figures(self.others)
         self.build = build_dir(self.root, opts.seed)
-        self.state = PreviewState(pdf="stale" if "pdf" in opts.formats else "off")
-        self.pdf_stale = "pdf" in opts.formats
+        self.state = PreviewState(pdf="stale" if self.others else "off")
+        self.pdf_stale = bool(self.others)
         self.builds = 0
         #: The validated seed, for the kernels (briefkit.kernels.shared_seed).
         self.shared_seed = self.build / ".cache" / "seed.pickle"
@@ -448,7 +452,6 @@ class Preview:
 
         seed_dir(self.root, self.opts.seed)  # a valid seed, before anything starts
         self.build.mkdir(parents=True, exist_ok=True)
-        static = "pdf" in self.opts.formats
         server = start_server(self.opts.host, self.opts.port, self.build, self.state)
         watcher = Watcher(self.root, self.opts.seed)
         pool: kernels.KernelPool | None = None
@@ -471,7 +474,7 @@ class Preview:
                     taker = pool
                     self.state.update(kernels=size, kernels_ready=pool.ready)
                     notebooks.set_kernel_source(lambda job, log: taker.take(job.env, log))
-                if static:
+                if self.static:
                     artifacts.start_chromium()
                 if self.opts.on_ready is not None:
                     self.opts.on_ready(server.url)
@@ -525,12 +528,12 @@ class Preview:
             self.state.update(error=_say_error(exc), building=False)
             return False
         finally:
-            if "pdf" in self.opts.formats and not artifacts.chromium_open():
+            if self.static and not artifacts.chromium_open():
                 artifacts.start_chromium()  # an interrupted figure export stops it
         self.builds += 1
         if result.executed or self.state.html is None or self.state.error is not None:
             self.state.publish(html)
-            if "pdf" in self.opts.formats:
+            if self.others:
                 self.pdf_stale = True
                 self.state.pdf = "stale"
             ran = ", ".join(result.executed) or "nothing to do"
@@ -539,11 +542,11 @@ class Preview:
         return True
 
     def rebuild_pdf(self) -> None:
-        """Build the PDF after a good HTML build (the page does not wait for it)."""
+        """Build the PDF (the other formats) after a good HTML build; the page does not wait."""
         t = time.perf_counter()
         self.state.update(pdf="building")
         try:
-            buildmod.run_build(self._options(("pdf",)))
+            buildmod.run_build(self._options(self.others))
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -552,7 +555,7 @@ class Preview:
             return
         self.pdf_stale = False
         self.state.update(pdf="ready")
-        logger.info("PDF rebuilt in %.2f s", time.perf_counter() - t)
+        logger.info("%s rebuilt in %.2f s", ", ".join(self.others), time.perf_counter() - t)
 
 
 def run_preview(opts: PreviewOptions) -> None:
