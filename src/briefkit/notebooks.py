@@ -198,7 +198,6 @@ def kill_kernels() -> int:
 
 def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) -> Path:
     """Execute one notebook; on failure keep the executed copy and raise NotebookFailed."""
-    import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
@@ -211,46 +210,19 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     def on_cell_start(cell: Any, cell_index: int) -> None:
         started.append(str(cell.get("id") or f"#{cell_index}"))
 
-    log_path = job.output.with_suffix(".kernel.log")
-    km = _SOURCE[0](job, log_path) if _SOURCE else None
-    # A started kernel (a preview's pool) instead of one started here for this notebook.
-    kernel: dict[str, Any] = (
-        {"km": km, "engine_name": _pooled_engine()} if km is not None
-        else {"kernel_manager_class": _kernel_manager(log_path, job.env)}
-    )  # fmt: skip
-    # Papermill kills a handed kernel when done; this is for when it failed before starting.
-    taken = getattr(getattr(km, "provisioner", None), "process", None)
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                papermill.execute_notebook(
-                    str(job.source),
-                    str(tmp),
-                    parameters=dict(job.parameters),
-                    # Not papermill's cwd=, which os.chdir()s the whole process: notebooks run in
-                    # threads, and one thread's chdir back raced another's kernel start. nbclient
-                    # starts the kernel in resources.metadata.path instead.
-                    resources={"metadata": {"path": str(cwd)}},
-                    kernel_name="python3",
-                    progress_bar=False,
-                    log_output=False,
-                    # Saved as cells run, so that a timeout or a dead kernel leaves a copy to keep.
-                    request_save_on_cell_execute=True,
-                    execution_timeout=timeout,
-                    **kernel,
-                    on_cell_start=on_cell_start,
-                    # Kill the kernel once the last cell is done, instead of asking it to stop and
-                    # waiting about 0.3 s for it: its outputs are all in already (nbclient's
-                    # NotebookClient.shutdown_kernel, passed through by papermill).
-                    shutdown_kernel="immediate",
-                )
-            finally:
-                if taken is not None and taken.poll() is None:
-                    taken.kill()
-                    taken.wait()
-                close_thread_loop()
+                _papermill(job, tmp, cwd, timeout, on_cell_start)
+            except RuntimeError as exc:
+                # A kernel that died before it answered ran nothing. Jupyter picks a kernel's
+                # ports before the kernel binds them, so kernels started at once can collide
+                # ("Address already in use"): start another, once.
+                if started or "before replying to kernel_info" not in str(exc):
+                    raise
+                logger.debug("%s: kernel died at start (%s), once more", job.source.name, exc)
+                _papermill(job, tmp, cwd, timeout, on_cell_start)
     except PapermillExecutionError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(
@@ -274,6 +246,50 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     tmp.unlink()
     job.failed_copy.unlink(missing_ok=True)
     return job.output
+
+
+def _papermill(
+    job: NotebookJob, tmp: Path, cwd: Path, timeout: float, on_cell_start: Callable[..., None]
+) -> None:
+    """Run papermill on ``job`` into ``tmp``, in a kernel from the source if one is handed out."""
+    import papermill
+
+    log_path = job.output.with_suffix(".kernel.log")
+    km = _SOURCE[0](job, log_path) if _SOURCE else None
+    # A started kernel (a preview's pool) instead of one started here for this notebook.
+    kernel: dict[str, Any] = (
+        {"km": km, "engine_name": _pooled_engine()} if km is not None
+        else {"kernel_manager_class": _kernel_manager(log_path, job.env)}
+    )  # fmt: skip
+    # Papermill kills a handed kernel when done; this is for when it failed before starting.
+    taken = getattr(getattr(km, "provisioner", None), "process", None)
+    try:
+        papermill.execute_notebook(
+            str(job.source),
+            str(tmp),
+            parameters=dict(job.parameters),
+            # Not papermill's cwd=, which os.chdir()s the whole process: notebooks run in
+            # threads, and one thread's chdir back raced another's kernel start. nbclient
+            # starts the kernel in resources.metadata.path instead.
+            resources={"metadata": {"path": str(cwd)}},
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            # Saved as cells run, so that a timeout or a dead kernel leaves a copy to keep.
+            request_save_on_cell_execute=True,
+            execution_timeout=timeout,
+            **kernel,
+            on_cell_start=on_cell_start,
+            # Kill the kernel once the last cell is done, instead of asking it to stop and
+            # waiting about 0.3 s for it: its outputs are all in already (nbclient's
+            # NotebookClient.shutdown_kernel, passed through by papermill).
+            shutdown_kernel="immediate",
+        )
+    finally:
+        if taken is not None and taken.poll() is None:
+            taken.kill()
+            taken.wait()
+        close_thread_loop()
 
 
 def _execute_then(
