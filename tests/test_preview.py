@@ -186,8 +186,8 @@ class Running:
             data: dict[str, Any] = json.loads(r.read())
             return data
 
-    def wait(self, test: Any, timeout: float = 300) -> dict[str, Any]:
-        """Wait until ``test(state)`` holds."""
+    def wait(self, test: Any, timeout: float = 900) -> dict[str, Any]:
+        """Wait until ``test(state)`` holds (long: two cold builds at once on a busy machine)."""
         end = time.monotonic() + timeout
         while True:
             state = self.state()
