@@ -64,30 +64,38 @@ def typst_string(text: str) -> str:
     return f'"{body}"'
 
 
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
 def plotly_text(text: str) -> str:
     """Text for a plotly label or hover text: its pseudo-HTML tags and entities shown as text.
 
-    plotly.js reads ``<b>``, ``<br>``, ``<a href=…>`` and ``&…;`` entities in text attributes;
-    escaping ``&``, ``<`` and ``>`` as entities makes it draw the characters themselves.
+    plotly.js reads ``<b>``, ``<br>``, ``<a href=…>``, ``<span style=…>`` and ``&…;`` entities
+    in text attributes; escaping ``&``, ``<`` and ``>`` as entities makes it draw the characters
+    themselves. A line break (which plotly.js would draw as a space) becomes ``<br>``: the one
+    tag escaped text can hold, so a notebook breaks a long label with ``"\n"``.
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _NEWLINE.sub("<br>", escaped)
 
 
-#: Figure attributes that plotly.js draws as pseudo-HTML and that carry data, not templates.
-PLOTLY_TEXT_KEYS = frozenset({"text", "hovertext", "name", "ticktext", "labels"})
+def plotly_figure_text(node: Any, *, _key: str = "") -> Any:
+    """Escape, with :func:`plotly_text`, every string of a figure's JSON but its templates.
 
-
-def plotly_figure_text(node: Any, *, _key: str | None = None) -> Any:
-    """Escape, with :func:`plotly_text`, every data-carrying text attribute of a figure's JSON.
-
-    ``hovertemplate`` and ``texttemplate`` are left alone: they are written by the notebook's
-    code (its formatting), not by a seed, and refer to the data only through ``%{…}``.
+    plotly.js draws as pseudo-HTML not only text attributes (``text``, ``name``, titles,
+    annotations) but also category values shown as tick labels and hover values (``x``, ``y``,
+    ``customdata``…), so every string is escaped: the others (colours, modes, fonts, dates) hold
+    no ``&``, ``<`` or ``>`` and come out unchanged, and equal strings stay equal, so categories
+    still match. Left alone are ``hovertemplate``, ``texttemplate`` and ``layout.template``: the
+    notebook's code (its formatting, ``<extra>``), which refers to the data only through ``%{…}``.
     """
+    if "template" in _key:
+        return node
     if isinstance(node, dict):
         return {k: plotly_figure_text(v, _key=k) for k, v in node.items()}
     if isinstance(node, list):
         return [plotly_figure_text(v, _key=_key) for v in node]
-    if isinstance(node, str) and _key in PLOTLY_TEXT_KEYS:
+    if isinstance(node, str):
         return plotly_text(node)
     return node
 
