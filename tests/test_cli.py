@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import signal
@@ -331,3 +332,29 @@ def test_exit_0_only_when_every_requested_output_is_whole(
     assert code == EXIT_STEP_FAILED
     assert messages(capsys.readouterr().err)[0].startswith(f"briefkit: error: {message}")
     assert outputs(project) == []
+
+
+def test_check_shows_the_articles_escape_sequences_instead_of_sending_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = write_water_seed(tmp_path)
+    article = seed / "article.txt"
+    # A window title (OSC 0), a screen clear (CSI 2J) and a reset (ESC c), in a new sentence.
+    text = article.read_text() + "\nIt says \x1b]0;pwned\x07 then \x1b[2J and \x1bc at last.\n"
+    article.write_text(text)
+    source = seed / "source.yaml"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    source.write_text(re.sub(r"sha256: \w+", f"sha256: {digest}", source.read_text()))
+    assert main(["--root", str(tmp_path), "check"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "It says \\x1b]0;pwned\\x07 then \\x1b[2J and \\x1bc at last." in out
+
+
+def test_log_lines_show_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    cli._setup_logging(False)
+    logging.getLogger("briefkit").info("  %s", "judgement \x1bc\u202eevil")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "judgement \\x1bc\\u202eevil" in err

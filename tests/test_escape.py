@@ -252,6 +252,11 @@ def test_terminal_text_shows_escape_sequences_instead_of_running_them() -> None:
     assert escape.terminal_text("a\x1b]0;pwned\x07b\tc") == "a\\x1b]0;pwned\\x07b\tc"
 
 
+def test_terminal_text_shows_c1_controls_del_and_bidi_controls() -> None:
+    assert escape.terminal_text("\x9b2J\x7f\u202eabc\u2066") == "\\x9b2J\\x7f\\u202eabc\\u2066"
+    assert escape.markdown_readable("a\x1bc") == "a\\x1bc"
+
+
 class _Figure(HTMLParser):
     """The aria-label of the plot and the text of the <figcaption>."""
 

@@ -16,17 +16,29 @@ from briefkit.render import FORMATS
 logger = logging.getLogger("briefkit")
 
 
+class _TerminalFormatter(logging.Formatter):
+    """A log formatter whose lines show control characters instead of sending them.
+
+    Log messages carry seed text (a release's changes, a path, a tool's output): one escaped
+    line, traceback included, for every handler.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))
+
+
 def _setup_logging(verbose: bool) -> None:
     handler: logging.Handler
     if sys.stderr.isatty():
         from rich.logging import RichHandler
 
         handler = RichHandler(show_time=False, show_path=False, markup=False, rich_tracebacks=False)
+        handler.setFormatter(_TerminalFormatter("%(message)s"))
     else:
         # Piped or captured: no colours to show and no wrapping of long paths, and importing
         # rich would cost a no-change rebuild a third of its time.
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
+        handler.setFormatter(_TerminalFormatter("%(levelname)-8s %(message)s"))
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     # papermill logs a timeout or a dead kernel itself; NotebookFailed already says it in one line.
@@ -136,9 +148,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except InvalidInput as exc:
             failed += 1
             for line in str(exc).splitlines():
-                print(f"briefkit: error: {line}", file=sys.stderr)
+                print(f"briefkit: error: {terminal_text(line)}", file=sys.stderr)
             continue
-        print("\n".join(coverage_report(slug, seed.coverage())))
+        # The article's sentences, as they are: escape sequences in them show, not act.
+        print(terminal_text("\n".join(coverage_report(slug, seed.coverage()))))
     if failed:
         print(f"briefkit: {failed} seed(s) invalid", file=sys.stderr)
         return EXIT_INVALID_INPUT
@@ -167,7 +180,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     slug = default_seed(args.root, args.seed)
     for line in diff_releases(args.root.resolve(), slug, args.old, args.new):
-        print(line)
+        print(terminal_text(line))
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from typing import Any
 
 _ASCII_PUNCT = frozenset(string.punctuation)
@@ -47,9 +46,11 @@ def markdown_readable(text: str) -> str:
     """Markdown for a plain-text file (CHANGES.md): only what would act as markup is escaped.
 
     Lighter than ``markdown_text`` so that the file still reads well as text; whitespace runs
-    become one space, so no block syntax can start.
+    become one space, so no block syntax can start; control characters show as with
+    :func:`terminal_text`.
     """
-    return "".join("\\" + c if c in "\\`*_[]<>#|~!&" else c for c in " ".join(text.split()))
+    flat = " ".join(text.split())
+    return terminal_text("".join("\\" + c if c in "\\`*_[]<>#|~!&" else c for c in flat))
 
 
 def typst_string(text: str) -> str:
@@ -117,12 +118,24 @@ def csv_cell(value: object) -> object:
     return value
 
 
+#: What a terminal would act on rather than show: control characters but tab and newline (C0,
+#: DEL, C1: escape sequences start with ESC or CSI), and the invisible bidirectional controls
+#: that reorder the text around them.
+_UNSHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _code(match: re.Match[str]) -> str:
+    point = ord(match.group())
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
 def terminal_text(text: str) -> str:
-    """A line safe to print on a terminal: control characters (escape sequences) made visible."""
-    return "".join(
-        ch if ch in "\t\n" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}"
-        for ch in text
-    )
+    """Text for a terminal or a text file people read: control characters shown as ``\\xNN``.
+
+    Escape sequences (a window title, a screen clear, ``ESC c``'s reset) then show instead of
+    acting, and bidirectional controls as ``\\uNNNN``; tab and newline stay.
+    """
+    return _UNSHOWN.sub(_code, text)
 
 
 def visible(text: str) -> str:
