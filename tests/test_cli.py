@@ -358,3 +358,36 @@ def test_log_lines_show_control_characters(capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "\x1b" not in err
     assert "judgement \\x1bc\\u202eevil" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "bad"),
+    [
+        (["build", "--timeout", "-1"], "--timeout"),
+        (["build", "--timeout", "0"], "--timeout"),
+        (["build", "--timeout", "nan"], "--timeout"),
+        (["build", "--timeout", "inf"], "--timeout"),
+        (["notebooks", "--timeout", "0"], "--timeout"),
+        (["release", "patch", "--timeout", "-5"], "--timeout"),
+        (["release", "patch", "--wait", "-5"], "--wait"),
+        (["release", "patch", "--wait", "nan"], "--wait"),
+        (["release", "patch", "--wait", "soon"], "--wait"),
+    ],
+)
+def test_seconds_options_reject_what_would_disable_the_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], bad: str
+) -> None:
+    # Checked before anything runs: a missing project does not matter.
+    with pytest.raises(SystemExit) as exit_:
+        main(["--root", str(tmp_path), *args])
+    assert exit_.value.code == EXIT_INVALID_INPUT
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith(
+        f"briefkit {args[0]}: error: argument {bad}: expected a number of seconds"
+    )
+    assert repr(args[-1]) in err
+
+
+def test_seconds_options_take_plain_numbers() -> None:
+    args = cli.parser().parse_args(["release", "patch", "--timeout", "2.5", "--wait", "0"])
+    assert (args.timeout, args.wait) == (2.5, 0.0)

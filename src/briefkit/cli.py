@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,27 @@ def _formats(text: str) -> tuple[str, ...]:
     return parts
 
 
+def _positive_seconds(text: str) -> float:
+    """A ``--timeout``: seconds, finite and above zero (nbclient takes 0 or less as no limit)."""
+    return _seconds(text, allow_zero=False)
+
+
+def _seconds_or_zero(text: str) -> float:
+    """A ``--wait``: seconds, finite and not negative (filelock waits forever on a negative)."""
+    return _seconds(text, allow_zero=True)
+
+
+def _seconds(text: str, *, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise argparse.ArgumentTypeError(f"expected a number of seconds {bound} (got {text!r})")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``briefkit``."""
     p = argparse.ArgumentParser(
@@ -68,11 +90,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", action="append", help="seed to build (default: every seed)")
     b.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
     b.add_argument("--formats", type=_formats, default=("html", "pdf"), help="html,pdf (default)")
-    b.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    b.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
 
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
-    n.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    n.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
 
     c = sub.add_parser("check", help="validate seeds' readings and print their coverage")
     c.add_argument("--seed", action="append", help="seed to check (default: every seed)")
@@ -85,8 +111,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("part", choices=("patch", "minor", "major"), help="which part of X.Y.Z to bump")
     r.add_argument("--seed", help="seed to release (default: the only seed)")
     r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    r.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
-    r.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another build")
+    r.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
+    r.add_argument(
+        "--wait", type=_seconds_or_zero, default=5.0, help="seconds to wait for another build"
+    )
 
     d = sub.add_parser("diff", help="print what changed between two releases")
     d.add_argument("old", help="the older release, e.g. v1.0.0")
