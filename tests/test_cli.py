@@ -391,3 +391,63 @@ def test_seconds_options_reject_what_would_disable_the_limit(
 def test_seconds_options_take_plain_numbers() -> None:
     args = cli.parser().parse_args(["release", "patch", "--timeout", "2.5", "--wait", "0"])
     assert (args.timeout, args.wait) == (2.5, 0.0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build"],
+        ["check"],
+        ["notebooks"],
+        ["release", "patch"],
+        ["diff", "v0.1.0", "v0.2.0"],
+    ],
+)
+def test_missing_project_folder_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    assert main(["--root", str(missing), *args]) == EXIT_INVALID_INPUT
+    assert capsys.readouterr().err.splitlines() == [
+        f"briefkit: error: project folder {missing} does not exist (--root)"
+    ]
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    for command in (args, ["new", "fresh", "--from", str(afile)]):
+        assert main(["--root", str(afile), *command]) == EXIT_INVALID_INPUT
+        assert capsys.readouterr().err.splitlines() == [
+            f"briefkit: error: project folder {afile} is not a folder (--root)"
+        ]
+
+
+@pytest.mark.parametrize("args", [["build"], ["check"], ["release", "patch"]])
+def test_project_folder_without_seeds_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert main(["--root", str(tmp_path), *args]) == EXIT_INVALID_INPUT
+    assert capsys.readouterr().err.splitlines() == [
+        f"briefkit: error: {tmp_path} has no seeds/ folder: not a briefkit project (--root)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("folder", "folder: is a folder: --from takes the article file"),
+        ("missing.txt", "missing.txt: file not found"),
+        (
+            "plain.txt/article.txt",
+            "plain.txt/article.txt: cannot read the article: Not a directory",
+        ),
+    ],
+)
+def test_new_from_a_folder_or_an_unreadable_path_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, message: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain.txt").write_text("An article.\n")
+    article = tmp_path / source
+    assert main(["--root", str(tmp_path), "new", "fresh", "--from", str(article)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"briefkit: error: {tmp_path}/{message}"]
+    assert not (tmp_path / "seeds" / "fresh").exists()

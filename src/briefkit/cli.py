@@ -214,11 +214,27 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_root(args: argparse.Namespace) -> None:
+    """The project folder is a folder with ``seeds/`` in it; ``new`` may make both."""
+    from briefkit.errors import InputError
+
+    root: Path = args.root
+    if root.exists() and not root.is_dir():
+        raise InputError(f"project folder {root} is not a folder (--root)")
+    if args.run is _cmd_new:
+        return
+    if not root.exists():
+        raise InputError(f"project folder {root} does not exist (--root)")
+    if not (root / "seeds").is_dir():
+        raise InputError(f"{root} has no seeds/ folder: not a briefkit project (--root)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
     try:
+        _check_root(args)
         code: int = args.run(args)
         return code
     except BriefkitError as exc:
