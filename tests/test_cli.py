@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from briefkit import build, cli
@@ -215,6 +216,27 @@ def test_missing_chromium_exits_4_before_any_notebook_runs(project: Path) -> Non
         "BROWSER_PATH names one); or build HTML only with --formats html"
     ]
     assert not (project / "_build" / SEED / "notebooks").exists()
+
+
+@pytest.mark.build
+def test_sys_exit_0_in_a_notebook_fails_the_build_naming_notebook_and_cell(project: Path) -> None:
+    # papermill counts sys.exit(0) as success; the build then failed in pandoc on a missing
+    # artifact, and the message named neither the notebook nor the cell.
+    path = project / "notebooks" / "actors.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = nbformat.v4.new_code_cell("import sys\nsys.exit(0)")
+    cell.id = "early-exit"
+    nb.cells.insert(2, cell)
+    nbformat.write(nb, path)
+    proc = briefkit(project, "build", "--seed", SEED, "--engine", "pandoc", "--formats", "html")
+    kept = project.resolve() / "_build" / SEED / "notebooks" / "actors.failed.ipynb"
+    assert proc.returncode == EXIT_STEP_FAILED
+    assert messages(proc.stderr) == [
+        "briefkit: error: notebook actors.ipynb, cell early-exit: SystemExit: exit code 0: a "
+        f"notebook must run to its end; cell {nb.cells[3].id} and the ones after it never ran "
+        f"(failed copy kept at {kept})"
+    ]
+    assert outputs(project) == []
 
 
 @pytest.mark.build
