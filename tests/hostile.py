@@ -17,6 +17,9 @@ HOSTILE = [
     "- item",
     "1. item",
     "&amp; &lt;b&gt;",
+    # Quarto expands shortcodes in raw text, code and attributes (customnodes/shortcodes.lua).
+    "{{< env HOME >}}",
+    "{{< meta title >}}",
 ]
 
 #: plotly.js's label markup: a live link, styled text, bold (as actor names, tick labels, titles).

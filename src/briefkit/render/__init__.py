@@ -38,7 +38,7 @@ __all__ = [
 
 
 def get_engine(name: str = "auto") -> Engine:
-    """Return the engine called ``name``; ``auto`` takes Quarto >= 1.5 when found, else pandoc."""
+    """Return the engine called ``name``; ``auto`` takes Quarto >= 1.7 when found, else pandoc."""
     if name == "auto":
         try:
             engine: Engine = QuartoEngine()
