@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from briefkit.context import content_hash
-from briefkit.reading import load_seed
+from briefkit.reading.seed import load_seed
 from briefkit.steps import brief_metadata
 
 from .conftest import SEED

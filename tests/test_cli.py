@@ -23,7 +23,7 @@ from briefkit.errors import (
     EXIT_OK,
     EXIT_STEP_FAILED,
 )
-from briefkit.reading import load_yaml_file
+from briefkit.reading.yamlfile import load_yaml_file
 from briefkit.render import RenderJob
 
 from .conftest import SEED

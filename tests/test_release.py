@@ -22,7 +22,7 @@ from briefkit.build import BuildOptions, BuildResult
 from briefkit.cli import main
 from briefkit.diff import Change, diff_readings, diff_table
 from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked, InputError
-from briefkit.reading import load_seed
+from briefkit.reading.seed import load_seed
 
 from .conftest import SEED, copy_project
 

@@ -101,7 +101,7 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     from briefkit import build
     from briefkit.build import execute_notebooks
     from briefkit.lock import build_lock
-    from briefkit.reading import load_seed
+    from briefkit.reading.seed import load_seed
     from briefkit.seeds import build_dir
 
     for slug in _seeds(args):
@@ -128,7 +128,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from briefkit.errors import InvalidInput
-    from briefkit.reading import coverage_report, load_seed
+    from briefkit.reading.coverage import coverage_report
+    from briefkit.reading.seed import load_seed
 
     failed = 0
     for slug in _seeds(args):
