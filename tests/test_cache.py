@@ -592,6 +592,40 @@ def test_failed_notebook_is_not_recorded_but_others_are(
     assert again == ["notebook-timeline", "figures", "export", "meta", *RENDERS]
 
 
+def test_artifacts_of_a_failed_notebook_are_removed_before_rendering(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    build_dir = project / "_build" / SEED
+
+    def write_then_fail(
+        jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, **kw: Any
+    ) -> list[Path]:
+        job = jobs[0]
+        old = dict(os.environ)
+        os.environ.update(job.env)  # as in the notebook's kernel: its writes are logged
+        try:
+            out = artifacts.Artifacts(cwd / job.parameters["build_dir"])
+            out.table("matrix-left-over", columns=[("k", "K")], rows=[{"k": 1}], caption="Old.")
+            out.text("left-over", "from an edited reading")
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+        raise NotebookFailed(job.source, None, "RuntimeError", "at the end")
+
+    edit_notebook(project, "timeline")
+    monkeypatch.setattr(notebooks, "execute_all", write_then_fail)
+    with pytest.raises(NotebookFailed):
+        fake_build(project)
+    assert (build_dir / "data" / "matrix-left-over.csv").is_file()
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    assert "notebook-timeline" in fake_build(project).executed
+    left = [p.name for p in build_dir.rglob("*left-over*")]
+    assert left == []
+    downloads = (build_dir / "downloads.json").read_text(encoding="utf-8")
+    assert "left-over" not in downloads
+
+
 # --- a real build ------------------------------------------------------------------------------
 
 

@@ -76,7 +76,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
         )  # fmt: skip
         for name, step in (
             ("check", steps.check_step), ("notebooks", steps.notebook_steps),
-            ("figures", steps.figures_step), ("export", steps.export_step),
+            ("unowned", steps.remove_unowned), ("figures", steps.figures_step), ("export", steps.export_step),
             ("meta", steps.meta_step), ("render", steps.render_steps),
         ):  # fmt: skip
             t = time.perf_counter()

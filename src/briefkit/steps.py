@@ -218,6 +218,32 @@ class EarlyFigures:
         return dict(self._done)
 
 
+# --- what the render may read ------------------------------------------------------------------
+
+
+def remove_unowned(ctx: BuildContext) -> None:
+    """Remove every file the brief could read that no recorded step owns.
+
+    A notebook that failed or was killed after writing artifacts is not recorded, so its files
+    are nobody's: left in place, they would be rendered (a table of an old reading, say) and
+    listed as downloads. After the notebooks, every notebook stamp is current, so whatever no
+    stamp lists (and no early figure export of an owned spec wrote) is left over; it goes.
+    """
+    owned: set[str] = set()
+    for step in ctx.cache.steps():
+        stamp = ctx.cache.load(step)
+        if stamp is not None:
+            owned.update(stamp.outputs)
+    for spec, (_, written) in ctx.early.items():
+        if spec.relative_to(ctx.build).as_posix() in owned:
+            owned.update(p.relative_to(ctx.build).as_posix() for p in written)
+    for folder in RENDER_INPUT_DIRS:
+        for path in fingerprint.files_under(ctx.build / folder):
+            if path.relative_to(ctx.build).as_posix() not in owned:
+                logger.info("removing %s: no step of this build wrote it", path)
+                path.unlink()
+
+
 # --- figures -----------------------------------------------------------------------------------
 
 
