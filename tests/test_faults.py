@@ -1,4 +1,4 @@
-"""Faults end to end: what a failed, killed or raced build leaves must never be served as current."""
+"""Faults end to end: what a failed, killed or raced build left is never served as current."""
 
 from __future__ import annotations
 
