@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -398,6 +399,38 @@ def test_sigterm_stops_a_release_like_ctrl_c(faked: Path) -> None:
     assert killed_release(faked, "switch_latest", "SIGTERM") == EXIT_INTERRUPTED
     assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock"]
     assert do_release(faked).version == "0.1.1"
+
+
+def test_a_damaged_reading_json_is_named_and_does_not_stop_drafts(
+    faked: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    do_release(faked)
+    damaged = faked / "dist" / SEED / "v0.1.1" / "reading.json"
+    damaged.chmod(0o644)
+    damaged.write_text('{"claims": [')
+    seed = load_seed(faked, SEED)
+    assert history.draft_changes(faked, seed)(faked / "_build" / SEED) == {}
+    assert f"{damaged}:1: not valid JSON" in caplog.text
+    capsys.readouterr()
+    assert main(["--root", str(faked), "diff", "v0.1.1", "v0.1.1"]) == EXIT_INVALID_INPUT
+    assert f"briefkit: error: {damaged.resolve()}:1: not valid JSON" in capsys.readouterr().err
+    with pytest.raises(InputError, match="the release is damaged"):
+        do_release(faked)
+
+
+def test_a_read_only_dist_exits_4_naming_it(
+    faked: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(*, prefix: str, dir: Path) -> str:
+        raise OSError(errno.EROFS, "Read-only file system", str(dir))
+
+    monkeypatch.setattr(rel.tempfile, "mkdtemp", refused)
+    assert main(["--root", str(faked), "release", "patch"]) == EXIT_ENVIRONMENT
+    dist = faked.resolve() / "dist"
+    assert f"briefkit: error: cannot write or read {dist}: Read-only file system" in (
+        capsys.readouterr().err
+    )
+    assert load_seed(faked, SEED).version == "0.1.0"
 
 
 # --- the diff ---------------------------------------------------------------------------------

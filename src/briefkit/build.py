@@ -83,6 +83,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
             opts.before_render, opts.seed_files,
         )  # fmt: skip
         steps.check_step(ctx)
+        ctx.timestamp  # noqa: B018 - a bad SOURCE_DATE_EPOCH fails now, before any notebook runs
         timings["check"] = time.perf_counter() - t0
         try:
             for name, step in (

@@ -34,9 +34,7 @@ def hold(path: Path, *, wait: float, busy: str) -> Iterator[Path]:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and not path.is_file():
-        raise EnvironmentProblem(
-            f"{path} is not a file: briefkit's lock file goes there; remove it"
-        )
+        raise EnvironmentProblem(f"{path} is not a file: briefkit keeps its lock there; remove it")
     lock = FileLock(path, timeout=wait)
     try:
         lock.acquire()
