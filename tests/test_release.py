@@ -477,10 +477,13 @@ def test_diff_table_compares_cells_with_rows_keyed_by_id() -> None:
 def released_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two copies of the project, each with a real first release (v0.1.1, pandoc engine)."""
     roots = []
-    for name in ("a", "b"):
-        root = copy_project(tmp_path_factory.mktemp(f"release-{name}") / "project")
-        do_release(root)
-        roots.append(root)
+    # A release needs a date: SOURCE_DATE_EPOCH (these copies have no git history).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SOURCE_DATE_EPOCH", "0")
+        for name in ("a", "b"):
+            root = copy_project(tmp_path_factory.mktemp(f"release-{name}") / "project")
+            do_release(root)
+            roots.append(root)
     return roots[0], roots[1]
 
 
@@ -507,8 +510,9 @@ def pdf_text(path: Path) -> str:
 
 @pytest.mark.build
 def test_reading_change_appears_in_changes_md_and_in_the_brief(
-    released_twice: tuple[Path, Path], tmp_path: Path
+    released_twice: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     root = tmp_path / "project"
     shutil.copytree(released_twice[0], root, symlinks=True)
     first = root / "dist" / SEED / "v0.1.1"
