@@ -308,6 +308,43 @@ def test_python_tag_is_rejected_and_never_run(project: Path, tmp_path: Path) -> 
     assert not marker.exists()
 
 
+def yaml_problems(path: Path, text: str) -> list[str]:
+    """The problems ``load_yaml_file`` reports for a file holding ``text``."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        load_yaml_file(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_yaml_aliases_are_refused_before_the_tree_is_built(tmp_path: Path) -> None:
+    path = tmp_path / "reading.yaml"
+    # A "billion laughs": each level repeats the one before nine times (9**6 leaves).
+    bomb = ["a0: &a0 [lol]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 7)]
+    assert yaml_problems(path, "\n".join(bomb) + "\n") == [
+        f"{path}:2: YAML alias *a0 is not allowed (write the value out: plain data only)"
+    ]
+    assert yaml_problems(path, "thesis: &t {text: x}\nclaims:\n  - <<: *t\n") == [
+        f"{path}:3: YAML alias *t is not allowed (write the value out: plain data only)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("x: " + "[" * 5000 + "]" * 5000 + "\n", 1),
+        ("".join(f"{' ' * i}k:\n" for i in range(5000)), 64),  # where level 65 starts
+    ],
+)
+def test_deep_yaml_nesting_is_an_input_error_not_a_crash(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    path = tmp_path / "reading.yaml"
+    assert yaml_problems(path, text) == [
+        f"{path}:{line}: YAML nesting deeper than 64 levels (a reading needs fewer than 10)"
+    ]
+
+
 def test_yaml11_on_key_stays_a_key(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("on: C1\nanswer: NO\nversion: 1.10\n")

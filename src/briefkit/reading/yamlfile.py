@@ -9,15 +9,53 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 
 from briefkit.errors import InvalidInput, Problem
+
+#: Nesting deeper than any seed file needs. ruamel composes (and briefkit copies) a tree
+#: recursively, so a file thousands of levels deep would otherwise end in a RecursionError.
+MAX_DEPTH = 64
+
+
+class _Refused(MarkedYAMLError):
+    """YAML that is valid but not plain data: an alias, or nesting past ``MAX_DEPTH``."""
+
+
+class _PlainComposer(Composer):
+    """Composes plain data only: no aliases, no nesting past ``MAX_DEPTH``.
+
+    An alias repeats a whole subtree: a few hundred bytes of nested aliases ("billion laughs")
+    stand for millions of nodes once copied and validated, so they are refused as they are met.
+    """
+
+    level = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose one node, refusing an alias or one level too many before it is built."""
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            message = (
+                f"YAML alias *{event.anchor} is not allowed (write the value out: plain data only)"
+            )
+            raise _Refused(problem=message, problem_mark=event.start_mark)
+        if self.level >= MAX_DEPTH:
+            message = f"YAML nesting deeper than {MAX_DEPTH} levels (a reading needs fewer than 10)"
+            raise _Refused(problem=message, problem_mark=event.start_mark)
+        self.level += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.level -= 1
 
 
 def _yaml() -> YAML:
     # YAML 1.2 (core schema): `NO`, `yes`, `on` and `1:30` stay strings. Timestamps stay strings
     # too, so an impossible date is reported by validation with its line, not by the parser.
     yaml = YAML(typ="rt")
+    yaml.Composer = _PlainComposer
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
     yaml.constructor.add_constructor(
@@ -129,6 +167,8 @@ def load_yaml_file(path: Path) -> YamlFile:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if isinstance(exc, _Refused):
+            raise InvalidInput([Problem(path, line, "", message)]) from None
         duplicate = re.match(r'found duplicate key "(.*?)" with value', message)
         if duplicate and exc.problem_mark is not None:
             key = duplicate.group(1)
