@@ -316,16 +316,25 @@ def yaml_problems(path: Path, text: str) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def test_yaml_aliases_are_refused_before_the_tree_is_built(tmp_path: Path) -> None:
+def test_a_yaml_alias_bomb_is_refused_before_the_tree_is_built(tmp_path: Path) -> None:
     path = tmp_path / "reading.yaml"
     # A "billion laughs": each level repeats the one before nine times (9**6 leaves).
     bomb = ["a0: &a0 [lol]"]
     bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 7)]
     assert yaml_problems(path, "\n".join(bomb) + "\n") == [
-        f"{path}:2: YAML alias *a0 is not allowed (write the value out: plain data only)"
+        # a3 is [9 x a2 = 9 x [9 x a1 = 9 x [9 x a0 = [lol]]]]: 1 + 9 * (1 + 9 * (1 + 9 * 2))
+        f"{path}:5: YAML aliases stand for more than 10,000 values here (*a3 repeats 1,549): "
+        "write the values out"
     ]
-    assert yaml_problems(path, "thesis: &t {text: x}\nclaims:\n  - <<: *t\n") == [
-        f"{path}:3: YAML alias *t is not allowed (write the value out: plain data only)"
+
+
+def test_shared_yaml_values_still_load_but_an_endless_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("a: &x [one, {two: 2}]\nb: *x\nc: [*x, *x]\n")
+    shared = ["one", {"two": 2}]
+    assert load_yaml_file(path).plain == {"a": shared, "b": shared, "c": [shared, shared]}
+    assert yaml_problems(path, "a: &x [one, *x]\n") == [
+        f"{path}:1: YAML alias *x is inside its own anchor (endless data)"
     ]
 
 
@@ -447,6 +456,12 @@ def test_sentences_split_on_stops_and_lines_but_not_abbreviations() -> None:
         "Really?",
         "A last line",
     ]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\u2029"])
+def test_sentences_split_at_any_line_ending(newline: str) -> None:
+    text = f"A title{newline}A first line{newline}{newline}A last line{newline}"
+    assert [text[s:e] for s, e in sentences(text)] == ["A title", "A first line", "A last line"]
 
 
 def test_first_seed_covers_every_substantive_sentence_and_excludes_the_biography() -> None:

@@ -18,37 +18,58 @@ from briefkit.errors import InvalidInput, Problem
 #: Nesting deeper than any seed file needs. ruamel composes (and briefkit copies) a tree
 #: recursively, so a file thousands of levels deep would otherwise end in a RecursionError.
 MAX_DEPTH = 64
+#: How many values the aliases (``*name``) of one file may stand for in all. An alias repeats
+#: a subtree; the first seed shares a few small ones, while a few hundred bytes of nested
+#: aliases ("billion laughs") stand for millions of values once copied and validated.
+MAX_ALIASED = 10_000
 
 
 class _Refused(MarkedYAMLError):
-    """YAML that is valid but not plain data: an alias, or nesting past ``MAX_DEPTH``."""
+    """YAML that is valid but not plain data within bounds: too deep, or an alias bomb."""
 
 
 class _PlainComposer(Composer):
-    """Composes plain data only: no aliases, no nesting past ``MAX_DEPTH``.
-
-    An alias repeats a whole subtree: a few hundred bytes of nested aliases ("billion laughs")
-    stand for millions of nodes once copied and validated, so they are refused as they are met.
+    """Composes plain data within bounds: nesting up to ``MAX_DEPTH``, aliases up to
+    ``MAX_ALIASED`` values in all, no alias inside its own anchor (an endless structure).
+    Each is refused when met, before the tree exists.
     """
 
     level = 0
+    #: Values composed so far, and values the aliases met so far stand for.
+    composed = 0
+    aliased = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        """Compose one node, refusing an alias or one level too many before it is built."""
+        """Compose one node, counting the values an alias stands for."""
         event = self.parser.peek_event()
-        if isinstance(event, AliasEvent):
-            message = (
-                f"YAML alias *{event.anchor} is not allowed (write the value out: plain data only)"
-            )
-            raise _Refused(problem=message, problem_mark=event.start_mark)
+        # The size of each anchored subtree, by node; absent while the node is being composed.
+        sizes: dict[int, int] = self.__dict__.setdefault("sizes", {})
+        if isinstance(event, AliasEvent) and event.anchor in self.anchors:
+            size = sizes.get(id(self.anchors[event.anchor]))
+            if size is None:
+                message = f"YAML alias *{event.anchor} is inside its own anchor (endless data)"
+                raise _Refused(problem=message, problem_mark=event.start_mark)
+            self.aliased += size
+            if self.aliased > MAX_ALIASED:
+                message = (
+                    f"YAML aliases stand for more than {MAX_ALIASED:,} values here "
+                    f"(*{event.anchor} repeats {size:,}): write the values out"
+                )
+                raise _Refused(problem=message, problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
         if self.level >= MAX_DEPTH:
             message = f"YAML nesting deeper than {MAX_DEPTH} levels (a reading needs fewer than 10)"
             raise _Refused(problem=message, problem_mark=event.start_mark)
         self.level += 1
+        self.composed += 1
+        before = self.composed + self.aliased
         try:
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self.level -= 1
+        if getattr(event, "anchor", None) is not None:
+            sizes[id(node)] = 1 + self.composed + self.aliased - before
+        return node
 
 
 def _yaml() -> YAML:
