@@ -645,3 +645,27 @@ def test_reading_package_reexports_resolve_and_light_modules_skip_pydantic() -> 
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "True []", proc.stderr
+
+
+def test_seed_files_past_the_documented_limits_are_refused_before_parsing(tmp_path: Path) -> None:
+    seed = write_water_seed(tmp_path)
+    article = (WATER_ARTICLE * (1_000_000 // len(WATER_ARTICLE) + 1)).encode()
+    (seed / "article.txt").write_bytes(article)
+    reading = seed / "reading.yaml"
+    reading.write_text(reading.read_text() + "#" * 512 * 1024 + "\n")
+    with pytest.raises(InvalidInput) as info:
+        load_seed(tmp_path, "water")
+    assert [str(p) for p in info.value.problems] == [
+        f"{seed / 'article.txt'}: is {len(article):,} bytes, more than the 1,000,000 an article "
+        "may have (see docs/reading.md, Limits)",
+        f"{reading}: is {reading.stat().st_size:,} bytes, more than the 524,288 a YAML file "
+        "may have (see docs/reading.md, Limits)",
+    ]
+
+
+def test_a_folder_where_a_file_should_be_is_an_input_error(tmp_path: Path) -> None:
+    seed = write_water_seed(tmp_path)
+    (seed / "brief.yaml").unlink()
+    (seed / "brief.yaml").mkdir()
+    with pytest.raises(InvalidInput, match=r"brief\.yaml: not a file"):
+        load_seed(tmp_path, "water")

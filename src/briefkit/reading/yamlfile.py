@@ -181,7 +181,7 @@ class YamlFile:
 
 def load_yaml_file(path: Path) -> YamlFile:
     """Read a UTF-8 YAML file safely; syntax errors, duplicate keys and tags are InvalidInput."""
-    text = read_text(path)
+    text = read_text(path, limit=YAML_LIMIT, what="a YAML file")
     try:
         tree = _yaml().load(text)
     except MarkedYAMLError as exc:
@@ -223,9 +223,28 @@ def _first_key_line(lines: list[str], key: str, line: int, column: int) -> int |
     return None
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file with no byte-order mark, naming the file on failure."""
+#: The largest article and YAML file a seed may have, in bytes. A policy article is 5-50 kB
+#: and the first seed's reading 25 kB; inputs 5x-20x past these limits took minutes and GiBs
+#: (parsing and anchoring are repeated in every notebook), so they are refused up front.
+ARTICLE_LIMIT = 1_000_000
+YAML_LIMIT = 512 * 1024
+
+
+def read_text(path: Path, *, limit: int | None = None, what: str = "file") -> str:
+    """Read a UTF-8 text file with no byte-order mark, naming the file on failure.
+
+    A file larger than ``limit`` bytes (a ``what``) is refused before it is read.
+    """
     try:
+        if not path.is_file() and path.exists():
+            raise InvalidInput([Problem(path, None, "", "not a file")])
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            message = (
+                f"is {size:,} bytes, more than the {limit:,} {what} may have "
+                "(see docs/reading.md, Limits)"
+            )
+            raise InvalidInput([Problem(path, None, "", message)])
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise InvalidInput([Problem(path, None, "", "file not found")]) from exc
