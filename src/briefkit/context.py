@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefkit import __version__, command, fingerprint, notebooks
 from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
-from briefkit.render import get_engine
+from briefkit.render import DEFAULT_FORMATS, get_engine, needs_static_figures
 from briefkit.seeds import build_dir, seed_dir
 from briefkit.stamps import Stamp, StepCache
 
@@ -60,7 +60,7 @@ class BuildContext:
 
     root: Path
     slug: str
-    formats: tuple[str, ...] = ("html", "pdf")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     engine_name: str = "auto"
     timeout: float = notebooks.DEFAULT_TIMEOUT
     #: "draft" (stamped <version>-dev+<hash>) or "release" (stamped <version>).
@@ -125,7 +125,7 @@ class BuildContext:
     @property
     def static(self) -> bool:
         """Whether figures need static (SVG) exports: only the PDF uses them."""
-        return "pdf" in self.formats
+        return needs_static_figures(self.formats)
 
     def deps_of(self, names: Iterable[str]) -> dict[str, str]:
         """The versions of Python and of the distributions ``names``."""
@@ -230,17 +230,11 @@ def snapshot(
     """Copy the seed's files and the notebooks into ``folder`` (same relative paths), reading
     each once; return {path relative to root: sha256 of the bytes copied}.
 
-    ``replaced`` gives other bytes for seed files, by name. A seed file that is a link to
-    something outside the seed folder is refused: its copy would hide where it came from.
+    ``replaced`` gives other bytes for seed files, by name. The seed folder was confined
+    (``seeds.seed_dir``: no link out of it) before this reads anything.
     """
-    seed_real = seed_path.resolve()
     wanted: dict[str, bytes] = {}
     for path in fingerprint.files_under(seed_path):
-        if not path.resolve().is_relative_to(seed_real):
-            raise InputError(
-                f"{path}: links to {path.resolve()}, outside the seed folder: "
-                "copy the file into the seed instead"
-            )
         rel = path.relative_to(seed_path).as_posix()
         wanted[path.relative_to(root).as_posix()] = replaced.get(rel) or path.read_bytes()
     for path in notebook_files:
