@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefkit import artifacts, escape
+from briefkit import artifacts, browser, escape
 from briefkit.artifacts import _pin_svg_ids, _pin_trace_uids
 
 
@@ -37,21 +36,20 @@ def test_pin_trace_uids_names_unnamed_traces_only() -> None:
     assert [t.uid for t in traces] == ["map-0", "mine"]
 
 
-class FakeKaleido:
-    """Stands in for kaleido's sync server: records starts, stops and figures."""
+class FakeSession:
+    """Stands in for briefkit.browser.Session: records starts, figures and stops."""
 
-    def __init__(self) -> None:
-        self.calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
-    def start_sync_server(self, **_: object) -> None:
+    def __init__(self, exe: str, timeout: float) -> None:
         self.calls.append("start")
 
-    def stop_sync_server(self, **_: object) -> None:
-        self.calls.append("stop")
-
-    def calc_fig_sync(self, fig: dict[str, object], **_: object) -> bytes:
+    def svg(self, fig: dict[str, object], width: int, height: int) -> str:
         self.calls.append("svg")
-        return b"<svg/>"
+        return "<svg/>"
+
+    def close(self) -> None:
+        self.calls.append("stop")
 
 
 def write_spec(build: Path, name: str) -> Path:
@@ -64,9 +62,10 @@ def write_spec(build: Path, name: str) -> Path:
 def test_an_early_chromium_session_serves_every_export_until_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeKaleido()
-    monkeypatch.setitem(sys.modules, "kaleido", fake)
-    monkeypatch.setattr(artifacts, "find_chromium", lambda: "/usr/bin/chromium")
+    fake = FakeSession
+    fake.calls = []
+    monkeypatch.setattr(browser, "Session", fake)
+    monkeypatch.setattr(browser, "find_chromium", lambda: "/usr/bin/chromium")
     a, b = write_spec(tmp_path, "a"), write_spec(tmp_path, "b")
     artifacts.start_chromium()
     try:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from briefkit import present
 from briefkit.export import edges
-from briefkit.reading import (
+from briefkit.reading.model import (
     Actor,
     Condition,
     Event,
@@ -27,10 +27,10 @@ from briefkit.reading import (
     Measure,
     Objection,
     Proposal,
-    Seed,
     Stance,
     Thesis,
 )
+from briefkit.reading.seed import Seed
 
 TEXT = pd.StringDtype()
 

@@ -16,7 +16,8 @@ import pandas as pd
 from briefkit import present
 from briefkit.artifacts import Artifacts
 from briefkit.frames import Frames
-from briefkit.reading import Reading, Seed, load_seed
+from briefkit.reading.model import Reading
+from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
 #: tests/test_views.py checks that the colours they repeat are these.
