@@ -112,11 +112,13 @@ def test_artifact_log_keeps_only_files_under_the_build(tmp_path: Path) -> None:
 def test_artifacts_writer_logs_what_it_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pandas as pd
+
     log = tmp_path / "written"
     monkeypatch.setenv(artifacts.ARTIFACT_LOG_ENV, str(log))
     out = artifacts.Artifacts(tmp_path / "b")
     out.text("t", "x")
-    out.table("tb", columns=[("k", "K")], rows=[{"k": 1}], caption="c")
+    out.table("tb", pd.DataFrame({"k": [1]}), labels={"k": "K"}, caption="c")
     logged = read_artifact_log(log, tmp_path / "b")
     assert [p.relative_to(tmp_path / "b").as_posix() for p in logged] == [
         "data/tb.csv", "tables/tb.json", "texts/t.json",
