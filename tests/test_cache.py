@@ -609,7 +609,7 @@ def test_artifacts_of_a_failed_notebook_are_removed_before_rendering(
         os.environ.update(job.env)  # as in the notebook's kernel: its writes are logged
         try:
             out = artifacts.Artifacts(cwd / job.parameters["build_dir"])
-            out.table("matrix-left-over", columns=[("k", "K")], rows=[{"k": 1}], caption="Old.")
+            out.table("matrix-left-over", pd.DataFrame({"k": [1]}), caption="Old.")
             out.text("left-over", "from an edited reading")
         finally:
             os.environ.clear()
