@@ -608,6 +608,8 @@ def test_artifacts_of_a_failed_notebook_are_removed_before_rendering(
         old = dict(os.environ)
         os.environ.update(job.env)  # as in the notebook's kernel: its writes are logged
         try:
+            import pandas as pd
+
             out = artifacts.Artifacts(cwd / job.parameters["build_dir"])
             out.table("matrix-left-over", pd.DataFrame({"k": [1]}), caption="Old.")
             out.text("left-over", "from an edited reading")
