@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from briefkit.errors import NotebookFailed
-from briefkit.notebooks import NotebookJob, execute, execute_all, find_notebooks, strip_volatile
+from briefkit.notebooks import (
+    NotebookJob,
+    ended_early,
+    execute,
+    execute_all,
+    find_notebooks,
+    strip_volatile,
+)
+
+from .conftest import copy_project
+from .hostile import HOSTILE
+from .test_hostile import write_hostile_seed
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = find_notebooks(REPO)
@@ -159,6 +172,51 @@ def test_sys_exit_in_a_cell_is_a_failure(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [("import sys; sys.exit(0)", "0"), ("import sys; sys.exit()", "None"),
+     ("raise SystemExit(0)", "0")],
+)  # fmt: skip
+def test_clean_sys_exit_before_the_last_cell_is_a_failure(
+    tmp_path: Path, code: str, value: str
+) -> None:
+    # papermill takes these for a clean end and leaves the cells after them unrun.
+    err, job = run_failing(tmp_path, ["y = 1", code, "y = 2", "y = 3"])
+    assert str(err) == (
+        f"notebook nb.ipynb, cell step-1: SystemExit: exit code {value}: a notebook must run to "
+        f"its end; cell step-2 and the ones after it never ran (failed copy kept at "
+        f"{job.failed_copy})"
+    )
+
+
+def test_sys_exit_0_in_the_last_cell_is_a_failure(tmp_path: Path) -> None:
+    err, _ = run_failing(tmp_path, ["y = 1", "import sys; sys.exit(0)"])
+    assert (err.cell, err.ename) == ("step-1", "SystemExit")
+    assert err.evalue == "exit code 0: a notebook must run to its end"
+
+
+@pytest.mark.parametrize("code", ["exit()", "quit()"])
+def test_exit_or_quit_in_a_cell_is_a_failure_naming_it(tmp_path: Path, code: str) -> None:
+    # The kernel stops after the cell: before or after the next one starts.
+    err, _ = run_failing(tmp_path, ["y = 1", code, "y = 2"])
+    assert (err.cell, err.ename) == ("step-1", "SystemExit")
+    assert err.evalue == "exit() or quit() stops the kernel: a notebook must run to its end"
+
+
+def _cell(cell_id: str, source: str, count: int | None) -> dict[str, object]:
+    return {"cell_type": "code", "id": cell_id, "source": source, "execution_count": count,
+            "outputs": []}  # fmt: skip
+
+
+def test_ended_early_finds_cells_that_never_ran() -> None:
+    done = {"cells": [_cell("a", "x = 1", 1), _cell("b", "", None), _cell("c", "y", 2)]}
+    assert ended_early(done) is None  # an empty cell is never run
+    stopped = {"cells": [_cell("a", "x = 1", 1), _cell("b", "y = 2", None), _cell("c", "z", None)]}
+    assert ended_early(stopped) == (
+        "a", "NotebookStopped", "the kernel stopped; cell b and the ones after it never ran"
+    )  # fmt: skip
+
+
 def test_notebook_failure_is_one_line_without_colour_codes() -> None:
     err = NotebookFailed(Path("nb.ipynb"), "c1", "KeyError", "\x1b[31m'a\nb'\x1b[0m")
     assert str(err) == "notebook nb.ipynb, cell c1: KeyError: 'a b'"
@@ -186,3 +244,41 @@ def test_execute_runs_the_kernel_in_cwd_without_changing_ours(
     execute(NotebookJob(src, tmp_path / "out" / "cwd.ipynb", {}), cwd=work)
     assert (work / "here.txt").read_text() == str(work)
     assert set(moves) <= {ours}
+
+
+def displayed_tables(notebook: Path) -> list[str]:
+    """The HTML of every DataFrame an executed notebook shows."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [
+        "".join(out["data"]["text/html"])
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if "text/html" in out.get("data", {}) and 'class="dataframe"' in out["data"]["text/html"]
+    ]
+
+
+@pytest.mark.build
+def test_executed_notebooks_show_every_table_they_write(built: Path) -> None:
+    shown = [
+        t for nb in sorted((built / "notebooks").glob("*.ipynb")) for t in displayed_tables(nb)
+    ]
+    tables = sorted((built / "tables").glob("*.json"))
+    assert len(shown) == len(tables)
+    for path in tables:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        heads = [f"<th>{html.escape(c['label'], quote=False)}</th>" for c in spec["columns"]]
+        assert any(all(h in t for h in heads) for t in shown), f"{path.stem} is not shown"
+
+
+def test_a_notebook_shows_seed_text_escaped(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project", seeds=())
+    write_hostile_seed(root)
+    params = {"seed": "hostile", "root": ".", "build_dir": "_build/hostile"}
+    job = NotebookJob(root / "notebooks" / "arguments.ipynb", tmp_path / "out.ipynb", params)
+    shown = "".join(displayed_tables(execute(job, cwd=root)))
+    assert "Supported by" in shown
+    for text in HOSTILE:
+        assert html.escape(text, quote=False) in shown
+        if text != html.escape(text, quote=False):
+            assert text not in shown

@@ -375,7 +375,7 @@ def test_a_shared_seed_is_the_seed_a_kernel_would_load(
 
     monkeypatch.chdir(project)
     target = project / "_build" / SEED / ".cache" / "seed.pickle"
-    share_seed(load_seed(project.resolve(), SEED), project.resolve(), target)
+    share_seed(load_seed(project.resolve(), SEED), target)
     assert shared_seed(Path("."), SEED) is None  # only in a preview's kernels
     monkeypatch.setenv(SHARED_SEED_ENV, str(target))
     assert shared_seed(Path("."), SEED) == load_seed(Path("."), SEED)
@@ -423,7 +423,7 @@ def test_warm_kernels_give_the_same_notebooks_and_artifacts(tmp_path: Path) -> N
         run_build(
             BuildOptions(
                 warm, SEED, engine="pandoc", formats=("html",),
-                on_seed=lambda seed: kernels.share_seed(seed, warm, shared),
+                on_seed=lambda seed: kernels.share_seed(seed, shared),
             )
         )  # fmt: skip
     finally:

@@ -44,7 +44,7 @@ def _seed_key(root: Path, slug: str) -> str:
     return fingerprint.make_key({"slug": slug, "files": files, "code": fingerprint.code_digest()})
 
 
-def share_seed(seed: Seed, root: Path, target: Path) -> None:
+def share_seed(seed: Seed, target: Path) -> None:
     """Write ``seed`` (validated) to ``target`` for the preview's kernels, with its key.
 
     Every notebook validates the seed again in its own kernel (a quarter of a second each);
@@ -55,7 +55,8 @@ def share_seed(seed: Seed, root: Path, target: Path) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    payload = {"key": _seed_key(root, seed.slug), "seed": seed}
+    # The key is over the files the seed was read from (a build reads a snapshot of them).
+    payload = {"key": _seed_key(seed.path.parents[1], seed.slug), "seed": seed}
     try:
         tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(target)

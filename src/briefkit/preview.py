@@ -511,7 +511,7 @@ class Preview:
     def _share_seed(self, seed: Seed) -> None:
         from briefkit import kernels
 
-        kernels.share_seed(seed, self.root, self.shared_seed)
+        kernels.share_seed(seed, self.shared_seed)
 
     def rebuild_html(self) -> bool:
         """Build the HTML (through the cache); publish it, or show the failure. True if good."""
