@@ -259,7 +259,10 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                 # A kernel that died before it answered ran nothing. Jupyter picks a kernel's
                 # ports before the kernel binds them, so kernels started at once can collide
                 # ("Address already in use"): start another, once.
-                if started or "before replying to kernel_info" not in str(exc):
+                log = job.output.with_suffix(".kernel.log")
+                said = log.read_text(errors="replace") if log.is_file() else ""
+                # Only that race: a kernel killed on Ctrl-C dies before it answers too.
+                if started or "Address already in use" not in said:
                     raise
                 logger.debug("%s: kernel died at start (%s), once more", job.source.name, exc)
                 _papermill(job, tmp, cwd, timeout, on_cell_start, on_cell_executed)

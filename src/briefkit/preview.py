@@ -546,7 +546,9 @@ class Preview:
         t = time.perf_counter()
         self.state.update(pdf="building")
         try:
-            buildmod.run_build(self._options(self.others))
+            # Every format at once: a build leaves exactly the formats it was asked for (never a
+            # PDF older than the HTML beside it), so the HTML-only build removed the last PDF.
+            buildmod.run_build(self._options(("html", *self.others)))
         except KeyboardInterrupt:
             raise
         except Exception as exc:
