@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from briefkit import build, cli
+from briefkit import cli, context, steps
 from briefkit.cli import main
 from briefkit.errors import (
     EXIT_ENVIRONMENT,
@@ -210,8 +210,8 @@ def test_missing_chromium_exits_4_before_any_notebook_runs(project: Path) -> Non
     assert proc.returncode == EXIT_ENVIRONMENT
     assert messages(proc.stderr) == [
         "briefkit: error: Chromium (BROWSER_PATH=/nonexistent/chromium) not found: PDF figures "
-        "need Chrome or Chromium (Debian: apt-get install chromium; or run kaleido_get_chrome; "
-        "BROWSER_PATH names one); or build HTML only with --formats html"
+        "need Chrome or Chromium: install Chromium (Debian: apt-get install chromium), set "
+        "BROWSER_PATH to a Chrome or Chromium, or build HTML only with --formats html"
     ]
     assert not (project / "_build" / SEED / "notebooks").exists()
 
@@ -325,8 +325,8 @@ def test_exit_0_only_when_every_requested_output_is_whole(
     html: str,
     message: str,
 ) -> None:
-    monkeypatch.setattr(build, "get_engine", lambda name: _LazyEngine(html))
-    monkeypatch.setattr(build.cache, "run_notebooks", lambda *a, **k: [])
+    monkeypatch.setattr(context, "get_engine", lambda name: _LazyEngine(html))
+    monkeypatch.setattr(steps, "notebook_steps", lambda ctx: None)
     code = cli.main(["--root", str(project), "build", "--seed", SEED, "--formats", formats])
     assert code == EXIT_STEP_FAILED
     assert messages(capsys.readouterr().err)[0].startswith(f"briefkit: error: {message}")

@@ -29,8 +29,23 @@ local media = nil
 local brief = {}
 local plotly_done = false
 
+-- Whether the writer is `name` ("html", "typst", "docx"), asked the way Quarto's own filters ask:
+-- quarto.doc.is_format (quarto-cli src/resources/pandoc/datadir/_format.lua, where "html" also
+-- covers html4/html5 and a writer name must equal FORMAT). Under plain pandoc, FORMAT is the
+-- writer's name ("html5", "typst", "docx"). Every format-specific branch below names its format;
+-- any other writer gets plain pandoc elements, never another format's raw code.
+local function is_format(name)
+  if quarto ~= nil and quarto.doc ~= nil and quarto.doc.is_format ~= nil then
+    return quarto.doc.is_format(name)
+  end
+  if name == "html" then
+    return FORMAT:match("^html") ~= nil
+  end
+  return FORMAT == name
+end
+
 local function is_html()
-  return FORMAT:match("html") ~= nil
+  return is_format("html")
 end
 
 local function fail(msg)
@@ -53,15 +68,28 @@ local function read_json(rel)
 end
 
 local function is_typst()
-  return FORMAT:match("typst") ~= nil
+  return is_format("typst")
 end
 
 -- A typst string literal of s: control characters and whitespace runs become one space, and
--- only `\` and `"` need escaping inside the quotes.
+-- only `\` and `"` need escaping inside the quotes. `{` is written `\u{7b}` (the same character
+-- to typst): Quarto expands shortcodes (`{{< env HOME >}}`) inside raw typst text
+-- (customnodes/shortcodes.lua), so no raw output may contain `{{<`.
 local function typst_string(s)
   s = tostring(s):gsub("%c", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
-  s = s:gsub("\\", "\\\\"):gsub('"', '\\"')
+  s = s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("{", "\\u{7b}")
   return '"' .. s .. '"'
+end
+
+-- An attribute value from seed text. Under Quarto, whose shortcode pass also reads attribute
+-- values (customnodes/shortcodes.lua, attr_handler), `{{<` gets an invisible word joiner
+-- (U+2060) after its braces; pandoc never expands anything, so there the text stays as it is.
+local function attr_text(s)
+  s = tostring(s)
+  if quarto ~= nil then
+    s = s:gsub("{{<", "{{\u{2060}<")
+  end
+  return s
 end
 
 local function text(value)
@@ -162,7 +190,11 @@ local function make_figure(name)
     end
     local div = read_file("figures/" .. name .. ".html")
     -- Attributes as a list of pairs: a Lua table's key order changes from run to run.
-    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { { "role", "img" }, { "aria-label", spec.alt } })) }
+    if div:find("{{<", 1, true) then
+      -- plotly writes "<" inside its JSON as \u003c, so this is a bug, not seed text.
+      fail("figures/" .. name .. ".html contains '{{<', which Quarto would expand as a shortcode")
+    end
+    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { { "role", "img" }, { "aria-label", attr_text(spec.alt) } })) }
   elseif is_typst() then
     -- pandoc's typst writer drops an image's alt text: write the call, from string literals.
     local src = media .. "/figures/" .. name .. ".svg"
@@ -251,12 +283,18 @@ local function set_meta(meta)
   -- executive summary on page 1.
   if brief.author then
     meta.author = { text(brief.author) }
+    if quarto ~= nil then
+      -- Quarto builds `by-author` from `author` before user filters run (normalize.lua,
+      -- modules/authors.lua) and its HTML and typst title templates read only `by-author`
+      -- (title-metadata.html, typst-show.typ: it.name.literal): set it the way Quarto reads it.
+      meta["by-author"] = { { name = { literal = text(brief.author) } } }
+    end
   end
   return meta
 end
 
 local function add_stamp(doc)
-  if is_html() then
+  if not is_typst() then
     return nil
   end
   -- The running header (briefing/brief-typst.typ) reads title and stamp from this labelled
@@ -282,10 +320,11 @@ local function expand_div(el)
   elseif el.classes:includes("bk-downloads") then
     return make_downloads()
   elseif el.classes:includes("bk-toc") then
-    if is_html() then
-      return {}
+    if is_typst() then
+      return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
     end
-    return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
+    -- HTML puts pandoc's own table of contents at the top (toc: true in _quarto.yml).
+    return {}
   end
 end
 

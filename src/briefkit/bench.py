@@ -124,11 +124,14 @@ def touch_notebook(notebook: Path, value: str) -> None:
 # --- the naive baseline ------------------------------------------------------------------------
 
 _NAIVE_FIGURES = """
-import json, sys
+import json, os, sys
 from pathlib import Path
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
+from briefkit.browser import find_chromium
 build = Path(sys.argv[1]); static = sys.argv[2] == "1"
+if static:  # the browser briefkit uses (kaleido alone would not find a fetched one)
+    os.environ["BROWSER_PATH"] = find_chromium()
 for spec_path in sorted((build / "figures").glob("*.json")):
     fig = pio.from_json(json.dumps(json.loads(spec_path.read_text())["figure"]))
     name = spec_path.stem
@@ -145,7 +148,8 @@ _NAIVE_RENDER = """
 import sys
 from pathlib import Path
 from briefkit import artifacts, export
-from briefkit.build import BRIEF_SOURCE, brief_metadata, source_date_epoch
+from briefkit.context import source_date_epoch
+from briefkit.steps import BRIEF_SOURCE, brief_metadata
 from briefkit.reading import load_seed
 from briefkit.render import RenderJob, get_engine
 root, slug, engine_name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -204,7 +208,7 @@ from pathlib import Path
 import nbformat
 from briefkit import artifacts, notebooks
 from briefkit.render import RenderJob, get_engine
-from briefkit.build import BRIEF_SOURCE
+from briefkit.steps import BRIEF_SOURCE
 root, slug, engine_name, formats = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 build = root / "_build" / slug
 out = {}
@@ -219,10 +223,12 @@ job = notebooks.NotebookJob(empty, build / "empty-out.ipynb", {})
 notebooks.execute(job, cwd=root)  # warm imports
 t = time.perf_counter(); notebooks.execute(job, cwd=root); out["kernel"] = time.perf_counter() - t
 if "pdf" in formats:
-    import kaleido
+    from briefkit import browser
+    exe = browser.find_chromium()
     t = time.perf_counter()
-    kaleido.start_sync_server(silence_warnings=True)
-    kaleido.stop_sync_server(silence_warnings=True)
+    session = browser.Session(exe, browser.browser_timeout())
+    session.ready()
+    session.close()
     out["chromium"] = time.perf_counter() - t
     t = time.perf_counter(); artifacts.export_figures(build, static=True)
     out["chromium_and_figures"] = time.perf_counter() - t

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from briefkit import __version__
 from briefkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, BriefkitError
 from briefkit.escape import terminal_text
-from briefkit.render import FORMATS
+from briefkit.render import DEFAULT_FORMATS, FORMATS
 
 logger = logging.getLogger("briefkit")
 
@@ -55,8 +56,17 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build a draft brief into _build/<seed>/")
     b.add_argument("--seed", action="append", help="seed to build (default: every seed)")
     b.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    b.add_argument("--formats", type=_formats, default=("html", "pdf"), help="html,pdf (default)")
+    b.add_argument(
+        "--formats",
+        type=_formats,
+        default=DEFAULT_FORMATS,
+        help=f"{','.join(DEFAULT_FORMATS)} (default)",
+    )
     b.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    b.add_argument(
+        "--no-download", action="store_true",
+        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
+    )  # fmt: skip
 
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
@@ -75,6 +85,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
     r.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
     r.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another build")
+    r.add_argument(
+        "--no-download", action="store_true",
+        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
+    )  # fmt: skip
 
     d = sub.add_parser("diff", help="print what changed between two releases")
     d.add_argument("old", help="the older release, e.g. v1.0.0")
@@ -99,14 +113,15 @@ def _seeds(args: argparse.Namespace) -> list[str]:
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from briefkit import build
-    from briefkit.build import build_dir, run_notebooks
+    from briefkit.build import execute_notebooks
     from briefkit.lock import build_lock
     from briefkit.reading.seed import load_seed
+    from briefkit.seeds import build_dir
 
     for slug in _seeds(args):
         seed = load_seed(args.root, slug)
         with build_lock(build_dir(args.root.resolve(), slug), wait=build.LOCK_WAIT):
-            done = run_notebooks(args.root.resolve(), seed, timeout=args.timeout)
+            done = execute_notebooks(args.root.resolve(), seed, timeout=args.timeout)
         logger.info("%s: %d notebook(s) executed", slug, len(done))
     return 0
 
@@ -164,7 +179,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from briefkit.release import default_seed, diff_releases
+    from briefkit.history import diff_releases
+    from briefkit.release import default_seed
 
     slug = default_seed(args.root, args.seed)
     for line in diff_releases(args.root.resolve(), slug, args.old, args.new):
@@ -176,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
+    if getattr(args, "no_download", False):
+        from briefkit.browser import NO_DOWNLOAD_ENV
+
+        # For this process only: the browser module reads it wherever a figure needs Chrome.
+        os.environ[NO_DOWNLOAD_ENV] = "1"
     try:
         code: int = args.run(args)
         return code

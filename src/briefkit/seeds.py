@@ -68,3 +68,8 @@ def list_seeds(root: Path) -> list[str]:
                 path.name,
             )
     return found
+
+
+def build_dir(root: Path, slug: str) -> Path:
+    """Where a seed's draft build lives: ``root/_build/slug``."""
+    return root / "_build" / slug
