@@ -91,7 +91,7 @@ def test_new_scaffolds_a_seed_with_the_article_verbatim(
     reading = (seed / "reading.yaml").read_text(encoding="utf-8")
     assert "#   1. Caf\u00e9 talks \u2014 a \u201cfirst\u201d step.\n" in reading
     assert "#   2. They met in 2024.\n#   3. They agreed!\n" in reading
-    assert load_yaml_file(seed / "reading.yaml").plain["schema_version"] == 1
+    assert load_yaml_file(seed / "reading.yaml").plain["schema_version"] == 2
 
 
 def test_new_seed_fails_check_until_the_analyst_fills_it_in(

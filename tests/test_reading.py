@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_unmatched_quote_names_file_line_and_field(project: Path) -> None:
 def test_duplicate_key_names_line(project: Path) -> None:
     reading = project / "seeds" / SEED / "reading.yaml"
     reading.write_text(
-        reading.read_text().replace("schema_version: 1\n", "schema_version: 1\nschema_version: 1\n")
+        reading.read_text().replace("schema_version: 2\n", "schema_version: 2\nschema_version: 2\n")
     )
     with pytest.raises(InvalidInput, match=r"reading\.yaml:\d+: .*duplicate key"):
         load_seed(project, SEED)
@@ -66,6 +67,17 @@ def test_seed_name_cannot_leave_seeds(project: Path) -> None:
 
 
 # --- bad input: the exact line a user sees -------------------------------------------------
+
+#: The first seed's reading as it was on schema version 1, kept to prove that version-1
+#: readings still load (upgraded in memory) and get the same messages.
+READING_V1 = Path(__file__).resolve().parent / "data" / "reading-v1.yaml"
+
+
+def use_v1_reading(project: Path) -> Path:
+    """Put the version-1 reading of the first seed in place of the current one."""
+    reading = project / "seeds" / SEED / "reading.yaml"
+    shutil.copyfile(READING_V1, reading)
+    return reading
 
 
 def edit_reading(project: Path, old: str, new: str) -> Path:
@@ -138,7 +150,7 @@ BAD_READINGS = [
         "    conditional: false\n",
         "    conditional: NO\n",
         "conditional: NO",
-        "proposals.8.conditional: expected true or false, got 'NO' "
+        "proposals.8.conditional: expected true, false or unstated, got 'NO' "
         "(YAML 1.2 reads it as text; write true or false)",
         id="yaml11-NO-is-not-false",
     ),
@@ -256,6 +268,7 @@ BAD_READINGS = [
 def test_bad_reading_is_named_by_file_line_and_field(
     project: Path, old: str, new: str, marker: str, expected: str
 ) -> None:
+    use_v1_reading(project)
     reading = edit_reading(project, old, new)
     line = line_of(reading, marker, 2 if marker == "id: C1" else 1)
     assert f"{reading}:{line}: {expected}" in problems_of(project)
@@ -377,6 +390,7 @@ def test_problems_in_every_file_are_shown_together(project: Path) -> None:
 
 
 def test_item_errors_are_all_reported_before_cross_checks(project: Path) -> None:
+    use_v1_reading(project)
     edit_reading(project, "    held_by: [A-UA]", "    held_bye: [A-UA]")
     reading = edit_reading(project, "    phase: 2\n", "    phase: 0\n")
     problems = problems_of(project)
@@ -579,7 +593,7 @@ def write_water_seed(root: Path) -> Path:
 def test_made_up_seed_validates_anchors_and_reports_coverage(tmp_path: Path) -> None:
     write_water_seed(tmp_path)
     seed = load_seed(tmp_path, "water")
-    assert seed.reading.proposals[0].conditions == ["K1"]
+    assert seed.reading.proposals[0].condition_ids == ["K1"]
     spans = {qa.anchor.quote: seed.article[qa.anchor.start : qa.anchor.end] for qa in seed.anchors}
     assert spans["since the dam was finished in 1998"] == "since the dam was finished in 1998"
     cov = seed.coverage()

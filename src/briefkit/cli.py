@@ -154,7 +154,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             for line in str(exc).splitlines():
                 print(f"briefkit: error: {line}", file=sys.stderr)
             continue
-        print("\n".join(coverage_report(slug, seed.coverage())))
+        print("\n".join(coverage_report(slug, seed.coverage(), seed.notes)))
     if failed:
         print(f"briefkit: {failed} seed(s) invalid", file=sys.stderr)
         return EXIT_INVALID_INPUT

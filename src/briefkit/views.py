@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from briefkit.artifacts import Artifacts
 from briefkit.export import Edge, edges
-from briefkit.reading.model import Actor, Reading, Stance
+from briefkit.reading.model import Actor, Measure, Proposal, Reading, Stance
 from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
@@ -57,9 +57,51 @@ def setup(root: str | Path, seed: str, build_dir: str | Path) -> Setup:
 
 def unlocks(reading: Reading, condition: str) -> list[str]:
     """What a condition unlocks: the measures that require it, then the proposals it conditions."""
-    return [m.id for m in reading.measures if condition in m.requires] + [
-        p.id for p in reading.proposals if condition in p.conditions
+    return [m.id for m in reading.measures if condition in m.required_ids] + [
+        p.id for p in reading.proposals if condition in p.condition_ids
     ]
+
+
+def requirement(measure: Measure, condition: str) -> str | None:
+    """How the article knows that ``measure`` requires ``condition`` (stated, implied, inferred),
+    or None if it does not."""
+    link = measure.link(condition)
+    return None if link is None else link.basis(measure.status)
+
+
+def phase_label(measure: Measure) -> str:
+    """The measure's phase, marked when the order is not the article's own."""
+    basis = measure.phase.status or measure.status
+    return str(measure.phase.value) + ("" if basis == "stated" else f" ({basis})")
+
+
+def condition_ids(proposal: Proposal) -> list[str]:
+    """The ids of a proposal's conditions, each marked with its basis unless stated."""
+    marked = []
+    for link in proposal.conditions:
+        basis = link.basis(proposal.status)
+        marked.append(link.id if basis == "stated" else f"{link.id} ({basis})")
+    return marked
+
+
+def condition_phrase(proposal: Proposal) -> str:
+    """What a proposal is conditional on, in a few words: "if K1, K2", "unconditional", ..."""
+    ids = ", ".join(condition_ids(proposal))
+    if proposal.conditional is True:
+        return f"if {ids}"
+    if proposal.conditional is False:
+        return "unconditional"
+    return "no condition stated" + (f"; by the analyst's analogy, {ids}" if ids else "")
+
+
+def conditions_cell(proposal: Proposal) -> str:
+    """A proposal's conditions for a table cell."""
+    if proposal.conditional is True:
+        return ", ".join(condition_ids(proposal))
+    if proposal.conditional is False:
+        return "Unconditional"
+    ids = ", ".join(condition_ids(proposal))
+    return "None stated" + (f" (by analogy: {ids})" if ids else "")
 
 
 def links(reading: Reading) -> list[Edge]:
