@@ -88,7 +88,7 @@ def _message(model: type[BaseModel], err: Any, file: YamlFile) -> str:
             )
         return f"expected true or false, got {_describe(value)}"
     if kind == "literal_error" and loc == ("schema_version",):
-        return f"unknown schema_version {raw or value!r}: this briefkit reads versions 1 and 2"
+        return f"unknown schema_version {raw or repr(value)}: this briefkit reads versions 1 and 2"
     if kind == "literal_error" and loc and loc[-1] == "conditional":
         advice = (
             " (YAML 1.2 reads it as text; write true or false)"
