@@ -302,12 +302,17 @@ def brief_metadata(
     by = src.author + (f", {src.affiliation}" if src.affiliation else "")
     outlet = src.outlet.value or "outlet not stated in the text"
     when = src.date.value or "date not stated in the text"
+    if src.date.value and src.date.status in ("implied", "inferred"):
+        when += f" ({'implied' if src.date.status == 'implied' else 'inferred by the analyst'})"
+    analysts = seed.brief.byline() if seed.brief else None
     return {
         "title": f"{title}: a policy brief",
         "short_title": title,
         "subtitle": f"Version {version} · {label}",
         "date": date,
-        "author": f"Analysis of an article by {src.author}",
+        "author": f"Analysis by {analysts} of an article by {src.author}"
+        if analysts
+        else f"Analysis of an article by {src.author}",
         "version": version,
         "status": status,
         "stamp": f"{label} v{version} · {date} · {engine}",

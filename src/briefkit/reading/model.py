@@ -423,3 +423,11 @@ class BriefMeta(Model):
     #: Who wrote the brief (the byline, CITATION.cff, the release manifest).
     analysts: list[Analyst] = []
     organisation: Text | None = None
+
+    def byline(self) -> str | None:
+        """The byline, "A. Name and B. Name (Organisation)"; None when no analyst is named."""
+        if not self.analysts:
+            return None
+        names = [a.name for a in self.analysts]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return joined + (f" ({self.organisation})" if self.organisation else "")
