@@ -50,7 +50,10 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"briefkit {__version__}")
     p.add_argument("--debug", action="store_true", help="show tool output and tracebacks")
-    p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
+    p.add_argument(
+        "--root", type=Path, default=None,
+        help="project folder (default: the nearest folder from here up that has seeds/)",
+    )  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build a draft brief into _build/<seed>/")
@@ -192,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
+    if args.root is None:
+        from briefkit.seeds import find_root
+
+        args.root = find_root(Path.cwd())
     if getattr(args, "no_download", False):
         from briefkit.browser import NO_DOWNLOAD_ENV
 
