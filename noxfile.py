@@ -73,6 +73,20 @@ def release(session: nox.Session) -> None:
 
 
 @nox.session
+def new(session: nox.Session) -> None:
+    """Scaffold a seed: ``nox -s new -- SLUG --from ARTICLE`` (the analyst's first step)."""
+    install(session)
+    session.run("briefkit", "new", *session.posargs)
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Check the seeds' readings and show their coverage (``-- --seed SLUG`` for one)."""
+    install(session)
+    session.run("briefkit", "check", *session.posargs)
+
+
+@nox.session
 def notebooks(session: nox.Session) -> None:
     """Execute every notebook against every seed (an execution check, no rendering)."""
     install(session)
