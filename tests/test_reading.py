@@ -151,7 +151,7 @@ BAD_READINGS = [
         "    conditional: NO\n",
         "conditional: NO",
         "proposals.8.conditional: expected true, false or unstated, got 'NO' "
-        "(YAML 1.2 reads it as text; write true or false)",
+        "(YAML 1.2 reads it as text; write true or false) (item P8)",
         id="yaml11-NO-is-not-false",
     ),
     pytest.param(
@@ -159,7 +159,7 @@ BAD_READINGS = [
         "    phase: 1\n    reversible: yes\n    status: stated",
         "reversible: yes",
         "measures.1.reversible: expected true or false, got 'yes' "
-        "(YAML 1.2 reads it as text; write true or false)",
+        "(YAML 1.2 reads it as text; write true or false) (item M2)",
         id="yaml11-yes-is-not-true",
     ),
     pytest.param(
@@ -167,14 +167,14 @@ BAD_READINGS = [
         "    text: 1.10",
         "text: 1.10",
         "proposals.4.text: expected text, got 1.10 unquoted, which YAML reads as the number "
-        "1.1: put it in quotes",
+        "1.1: put it in quotes (item P4)",
         id="yaml-number-where-text-expected",
     ),
     pytest.param(
         "    phase: 2\n",
         "    phase: 1:30\n",
         "phase: 1:30",
-        "measures.2.phase: expected a whole number, got '1:30'",
+        "measures.2.phase: expected a whole number, got '1:30' (item M3)",
         id="yaml11-sexagesimal",
     ),
     pytest.param(
@@ -182,14 +182,15 @@ BAD_READINGS = [
         "    date: 2014",
         "date: 2014",
         "events.0.date: expected text, got 2014 unquoted, which YAML reads as the number 2014: "
-        "put it in quotes",
+        "put it in quotes (item T1)",
         id="unquoted-year",
     ),
     pytest.param(
         '    date: "1987-12-08"',
         "    date: 2025-02-30",
         "2025-02-30",
-        "events.6.date: 2025-02-30 is not a calendar date (day is out of range for month)",
+        "events.6.date: 2025-02-30 is not a calendar date (day is out of range for month) "
+        "(item T7)",
         id="impossible-date",
     ),
     pytest.param(
@@ -214,21 +215,21 @@ BAD_READINGS = [
         "    held_by: [A-UA]",
         "    held_bye: [A-UA]",
         "held_bye",
-        "objections.1.held_bye: unknown field 'held_bye' (did you mean 'held_by'?)",
+        "objections.1.held_bye: unknown field 'held_bye' (did you mean 'held_by'?) (item O2)",
         id="misspelt-field",
     ),
     pytest.param(
         '    quotes:\n      - "Conditional agreements on oil and gas exports"\n\nconditions:',
         "    quotes: []\n\nconditions:",
         "quotes: []",
-        "proposals.11.quotes: needs at least one verbatim quote of the article",
+        "proposals.11.quotes: needs at least one verbatim quote of the article (item P11)",
         id="no-quotes",
     ),
     pytest.param(
         '      - "Under strict conditions"\n',
         '      - "  "\n',
         '- "  "',
-        "conditions.3.quotes.0: must not be empty",
+        "conditions.3.quotes.0: must not be empty (item K4)",
         id="empty-quote",
     ),
     pytest.param(
@@ -251,7 +252,7 @@ BAD_READINGS = [
         "P6/P7's.\n    conditional: false\n",
         "",
         "id: P8",
-        "proposals.8.conditional: required field is missing",
+        "proposals.8.conditional: required field is missing (item P8)",
         id="proposal-neither-conditional-nor-unconditional",
     ),
     pytest.param(
@@ -397,7 +398,7 @@ def test_item_errors_are_all_reported_before_cross_checks(project: Path) -> None
     assert len(problems) == 2
     assert problems[1] == (
         f"{reading}:{line_of(reading, 'phase: 0')}: measures.2.phase: "
-        "Input should be greater than or equal to 1"
+        "Input should be greater than or equal to 1 (item M3)"
     )
 
 
@@ -715,21 +716,21 @@ V2_BAD_READINGS = [
         "    conditional: unstated\n",
         "    conditional: maybe\n",
         "conditional: maybe",
-        "proposals.8.conditional: expected true, false or unstated, got 'maybe'",
+        "proposals.8.conditional: expected true, false or unstated, got 'maybe' (item P8)",
         id="conditional-neither-bool-nor-unstated",
     ),
     pytest.param(
         "    phase: {value: 2, status: inferred}",
         "    phase: {value: 0, status: inferred}",
         "value: 0",
-        "measures.2.phase.value: Input should be greater than or equal to 1",
+        "measures.2.phase.value: Input should be greater than or equal to 1 (item M3)",
         id="phase-mapping-below-one",
     ),
     pytest.param(
         "      - {id: K1, status: implied}\n      - {id: K2, status: implied}\n    phase:",
         "      - {id: K1, status: implicit}\n      - {id: K2, status: implied}\n    phase:",
         "status: implicit",
-        "measures.2.requires.0.status: Input should be 'stated', 'implied' or 'inferred'",
+        "measures.2.requires.0.status: Input should be 'stated', 'implied' or 'inferred' (item M3)",
         id="link-with-unknown-status",
     ),
     pytest.param(

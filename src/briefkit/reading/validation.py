@@ -119,10 +119,23 @@ def validate(model: type[M], file: YamlFile) -> M:
         for err in exc.errors():
             loc = _written(file.plain, tuple(err["loc"]))
             err = {**err, "loc": loc}
-            problems.append(
-                Problem(file.path, file.line(loc) or 1, field_name(loc), _message(model, err, file))
-            )
+            message = _message(model, err, file) + _item(file.plain, loc)
+            problems.append(Problem(file.path, file.line(loc) or 1, field_name(loc), message))
         raise InvalidInput(problems) from None
+
+
+def _item(plain: Any, loc: Loc) -> str:
+    """The suffix naming the item (``" (item C3)"``) that ``loc`` lies in, if any."""
+    # An item is an entry of a top-level group (claims.3), or of an assessment part.
+    depth = 3 if loc[:1] == ("assessment",) else 2
+    node = plain
+    for key in loc[:depth]:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    found = node.get("id") if isinstance(node, dict) and len(loc) > depth else None
+    return f" (item {found})" if isinstance(found, str) and loc[depth:] != ("id",) else ""
 
 
 def _written(plain: Any, loc: Loc) -> Loc:
