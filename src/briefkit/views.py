@@ -1,18 +1,22 @@
-"""What the notebooks share: their setup, the brief's colours, and views of the reading.
+"""What the notebooks share: their setup, the brief's colours, and views of the reading's frames.
 
 The notebooks import these instead of repeating them, so that a colour or a rule is changed in
-one place. Values only (strings, ids, numbers): markup is never made here, and plotly is not
+one place. Data only (frames, strings, numbers): markup is never made here, and plotly is not
 imported (a notebook imports it where it draws).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import pandas as pd
+
+from briefkit import present
 from briefkit.artifacts import Artifacts
-from briefkit.export import Edge, edges
-from briefkit.reading.model import Actor, Measure, Proposal, Reading, Stance
+from briefkit.frames import Frames
+from briefkit.reading.model import Proposal, Reading
 from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
@@ -42,45 +46,49 @@ REQUIREMENT_SCALE = [[0, PALE], [0.5, "#9fb3c8"], [1, NAVY]]
 
 
 class Setup(NamedTuple):
-    """What every notebook starts from: the seed, its reading, and its artifacts' writer."""
+    """What every notebook starts from: the seed, its reading, its frames, its artifacts' writer."""
 
     seed: Seed
     reading: Reading
+    frames: Frames
     out: Artifacts
 
 
 def setup(root: str | Path, seed: str, build_dir: str | Path) -> Setup:
     """Load and check ``seed`` under ``root``; artifacts go to ``build_dir``."""
     loaded = load_seed(Path(root), seed)
-    return Setup(loaded, loaded.reading, Artifacts(build_dir))
+    return Setup(loaded, loaded.reading, Frames(loaded), Artifacts(build_dir))
 
 
-def unlocks(reading: Reading, condition: str) -> list[str]:
-    """What a condition unlocks: the measures that require it, then the proposals it conditions."""
-    return [m.id for m in reading.measures if condition in m.required_ids] + [
-        p.id for p in reading.proposals if condition in p.condition_ids
-    ]
+def basis(status: pd.Series) -> pd.Series:
+    """Statuses (stated, implied, inferred) as the brief labels them."""
+    return status.cat.rename_categories(present.STATUS_LABELS)
 
 
-def requirement(measure: Measure, condition: str) -> str | None:
-    """How the article knows that ``measure`` requires ``condition`` (stated, implied, inferred),
-    or None if it does not."""
-    link = measure.link(condition)
-    return None if link is None else link.basis(measure.status)
+def capitalised(values: pd.Series) -> pd.Series:
+    """A categorical column with its categories capitalised (``past`` -> ``Past``)."""
+    return values.cat.rename_categories(str.capitalize)
 
 
-def phase_label(measure: Measure) -> str:
-    """The measure's phase, marked when the order is not the article's own."""
-    basis = measure.phase.status or measure.status
-    return str(measure.phase.value) + ("" if basis == "stated" else f" ({basis})")
+def reversible(values: pd.Series) -> pd.Series:
+    """Reversibility (True, False, missing) as the brief labels it."""
+    labels = [present.reversible_label(None if pd.isna(v) else bool(v)) for v in values]
+    return pd.Series(labels, index=values.index, dtype="string", name=values.name)
+
+
+def phases(measures: pd.DataFrame) -> pd.Series:
+    """Measures' phases as text, marked with their basis when the order is not stated."""
+    text = measures.phase.astype("string")
+    basis = measures.phase_status.astype("string")
+    return text.where(basis == "stated", text + " (" + basis + ")")
 
 
 def condition_ids(proposal: Proposal) -> list[str]:
     """The ids of a proposal's conditions, each marked with its basis unless stated."""
     marked = []
     for link in proposal.conditions:
-        basis = link.basis(proposal.status)
-        marked.append(link.id if basis == "stated" else f"{link.id} ({basis})")
+        known = link.basis(proposal.status)
+        marked.append(link.id if known == "stated" else f"{link.id} ({known})")
     return marked
 
 
@@ -96,30 +104,64 @@ def condition_phrase(proposal: Proposal) -> str:
 
 def conditions_cell(proposal: Proposal) -> str:
     """A proposal's conditions for a table cell."""
+    ids = ", ".join(condition_ids(proposal))
     if proposal.conditional is True:
-        return ", ".join(condition_ids(proposal))
+        return ids
     if proposal.conditional is False:
         return "Unconditional"
-    ids = ", ".join(condition_ids(proposal))
     return "None stated" + (f" (by analogy: {ids})" if ids else "")
 
 
-def links(reading: Reading) -> list[Edge]:
-    """Supports, attacks and undercuts between the reading's items, in reading order.
-
-    The author's answers to objections (``<id>.answer``) are statements of the exported argument,
-    not items: they are left out here.
-    """
-    return [e for e in edges(reading) if not e.source.endswith(".answer")]
-
-
-def stance_on(actor: Actor, target: str) -> Stance | None:
-    """The actor's (first) stance on the item ``target``, or None if the article gives none."""
-    return next((st for st in actor.stances if st.on == target), None)
-
-
-def stance_targets(reading: Reading) -> list[str]:
-    """The ids any actor takes a stance on, in reading order (unknown ids last, by id)."""
-    order = {item.id: n for n, item in enumerate(reading.items())}
-    found = {st.on for actor in reading.actors for st in actor.stances}
+def stance_targets(frames: Frames) -> list[str]:
+    """The ids any actor takes a stance on, in reading order (others, such as the thesis, last,
+    by id)."""
+    items = frames.items.index[frames.items.group != "thesis"]
+    order = {item: n for n, item in enumerate(items)}
+    found = set(frames.stances.on)
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))
+
+
+def joined(
+    relation: pd.DataFrame, key: str, value: str, index: pd.Index, join: Any = present.join_ids
+) -> pd.Series:
+    """The ``value``s of a long ``relation`` frame joined into one text per ``key``, for each
+    entry of ``index`` in its order (``join([])`` where it has none)."""
+    texts = relation.groupby(key, sort=False)[value].agg(lambda values: join(list(values)))
+    empty = join([])
+    return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
+
+
+#: How much of a cell a notebook shows (the written table keeps it whole).
+SHOW_WIDTH = 70
+
+
+def show(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> None:
+    """Display ``frame`` in the notebook, compactly: headed by ``labels``, long text cut short.
+
+    pandas' HTML display escapes cell text, so text from a seed shows as written.
+    """
+    from IPython.display import display
+
+    options = ("display.max_colwidth", SHOW_WIDTH, "display.max_rows", 500,
+               "display.max_columns", 50, "display.html.border", 0)  # fmt: skip
+    labels = dict(labels or {})
+    view = frame.rename(columns=labels)
+    name = frame.index.name
+    if isinstance(name, str) and name in labels:
+        view = view.rename_axis(index=labels[name])
+    with pd.option_context(*options):
+        display(view)  # type: ignore[no-untyped-call]
+
+
+def table(
+    out: Artifacts,
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    caption: str,
+    labels: Mapping[str, str] | None = None,
+    widths: Sequence[float] | None = None,
+) -> None:
+    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook."""
+    out.table(name, frame, caption=caption, labels=labels, widths=widths)
+    show(frame, labels)
