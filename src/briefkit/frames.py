@@ -51,8 +51,8 @@ RELATION = pd.CategoricalDtype(["support", "attack", "undercut"])
 CONDITIONAL = pd.CategoricalDtype(["true", "false", "unstated"])
 #: The reading's groups of items, as the ``group`` of ``Frames.items``.
 GROUP = pd.CategoricalDtype(
-    ["thesis", "claims", "evidence", "objections", "proposals", "conditions", "measures",
-     "events", "risks"]
+    ["thesis", "key_judgements", "claims", "evidence", "objections", "proposals", "conditions",
+     "measures", "events", "risks"]
 )  # fmt: skip
 
 
@@ -97,12 +97,13 @@ class Frames:
 
     @cached_property
     def items(self) -> pd.DataFrame:
-        """The thesis and every item (not actors), in reading order: group, text, status."""
+        """The thesis and every item (key judgements included, not actors), in reading order:
+        group, text, status."""
         r = self.reading
         rows = [{"id": r.thesis.id, "group": "thesis", "text": r.thesis.text,
                  "status": r.thesis.status}]  # fmt: skip
-        groups = ("claims", "evidence", "objections", "proposals", "conditions", "measures",
-                  "events", "risks")  # fmt: skip
+        groups = ("key_judgements", "claims", "evidence", "objections", "proposals",
+                  "conditions", "measures", "events", "risks")  # fmt: skip
         for group in groups:
             rows += [
                 {"id": i.id, "group": group, "text": i.text, "status": i.status}
