@@ -83,6 +83,14 @@ def phases(measures: pd.DataFrame) -> pd.Series:
     return text.where(basis == "stated", text + " (" + basis + ")")
 
 
+def marked(links: pd.DataFrame) -> pd.DataFrame:
+    """Links (with ``condition`` and ``status``) whose condition id is marked with its basis
+    unless stated: ``K1``, ``K2 (inferred)``."""
+    basis = links.status.astype("string")
+    condition = links.condition.where(basis == "stated", links.condition + " (" + basis + ")")
+    return links.assign(condition=condition)
+
+
 def condition_ids(proposal: Proposal) -> list[str]:
     """The ids of a proposal's conditions, each marked with its basis unless stated."""
     marked = []
