@@ -57,7 +57,7 @@ def fake_build(opts: BuildOptions) -> BuildResult:
     (build / "data").mkdir(parents=True, exist_ok=True)
     conditions = [c.id for c in seed.reading.conditions]
     rows = [",".join(["Measure", *conditions])] + [
-        ",".join([f"{m.id}: x", *("required" if c in m.requires else "" for c in conditions)])
+        ",".join([f"{m.id}: x", *("required" if c in m.required_ids else "" for c in conditions)])
         for m in seed.reading.measures
     ]
     (build / "data" / "condition-matrix.csv").write_text("\n".join(rows) + "\n")
