@@ -144,6 +144,6 @@ def test_briefkit_finds_the_project_from_a_subfolder_and_says_where_to_run_it(
     )  # fmt: skip
     assert outside.returncode == EXIT_INVALID_INPUT
     assert messages(outside.stderr) == [
-        f"briefkit: error: no seeds/ folder in {tmp_path.resolve()}: run briefkit in the project "
-        "folder (or below it), or pass --root PROJECT"
+        f"briefkit: error: no seeds/ folder in {tmp_path.resolve()} or above it: run briefkit in "
+        "the project folder (or below it), or pass --root PROJECT"
     ]

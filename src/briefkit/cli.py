@@ -255,6 +255,11 @@ def _check_root(args: argparse.Namespace) -> None:
     if not root.exists():
         raise InputError(f"project folder {root} does not exist (--root)")
     if not (root / "seeds").is_dir():
+        if getattr(args, "root_found", False):
+            raise InputError(
+                f"no seeds/ folder in {Path.cwd()} or above it: run briefkit in the project "
+                "folder (or below it), or pass --root PROJECT"
+            )
         raise InputError(f"{root} has no seeds/ folder: not a briefkit project (--root)")
 
 
@@ -272,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
+    # Without --root, the project is the nearest folder from here up that has seeds/.
+    args.root_found = args.root is None
     if args.root is None:
         from briefkit.seeds import find_root
 
