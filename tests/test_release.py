@@ -328,7 +328,9 @@ def test_release_diff_and_changes_md_show_escape_sequences_instead_of_sending_th
     do_release(faked)
     path = faked / "seeds" / SEED / "reading.yaml"
     # YAML's "\\e" is ESC: a terminal reset (ESC c) and a window title (OSC 0).
-    judgement = '  - "Reset \\ec and title \\e]0;pwned\\a here."\n'
+    judgement = (
+        '  - id: J9\n    text: "Reset \\ec and title \\e]0;pwned\\a here."\n    status: inferred\n'
+    )
     path.write_text(path.read_text().replace("key_judgements:\n", "key_judgements:\n" + judgement))
     capsys.readouterr()
     assert main(["--root", str(faked), "release", "minor", "--seed", SEED]) == 0
