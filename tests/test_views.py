@@ -74,7 +74,7 @@ def test_labels_of_statuses_kinds_and_reversibility(second: views.Setup) -> None
     assert views.basis(f.stances.status).tolist() == ["Implied"]
     assert views.capitalised(f.events.when).tolist() == ["Past", "Planned"]
     reversible = pd.Series([True, False, None], dtype="boolean")
-    assert views.reversible(reversible).tolist() == ["Yes (snap-back)", "No", "Not stated"]
+    assert views.reversible(reversible).tolist() == ["Yes", "No", "Not stated"]
 
 
 def test_stance_targets_in_reading_order(second: views.Setup) -> None:
