@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typst
 
 from briefkit.build import BuildOptions, run_build
 
@@ -204,6 +205,71 @@ def test_nothing_in_the_pdf_runs_off_the_page(
                 f"{page.name}: ink in the right margin at row {y}"
             )
             assert min(row[:margin]) > 200, f"{page.name}: ink in the left margin at row {y}"
+
+
+#: Typst show rules that mark where each table's caption and each body cell (its start and its
+#: end) are laid out, as labelled metadata that ``typst.query`` returns with the page.
+PROBE = """
+#let bk-probe(row, col, at) = context [#metadata((
+  table: counter(figure.where(kind: table)).get().first(),
+  row: row, col: col, at: at, page: here().page(),
+)) <bk-probe>]
+#show table.cell: it => if it.y == 0 { it } else {
+  bk-probe(it.y, it.x, "start"); it; bk-probe(it.y, it.x, "end")
+}
+#show figure.caption.where(kind: table): it => { bk-probe(0, 0, "caption"); it }
+"""
+
+
+def table_pages(build: Path) -> dict[int, dict[str, Any]]:
+    """Per table of the PDF: the caption's page, and each body row's pages (from its cells)."""
+    probe = build / "probe.typ"
+    probe.write_text(PROBE + (build / "brief.typ").read_text(encoding="utf-8"), encoding="utf-8")
+    marks = json.loads(typst.query(str(probe), "<bk-probe>", root=str(build)))
+    probe.unlink()
+    tables: dict[int, dict[str, Any]] = {}
+    for mark in (m["value"] for m in marks):
+        table = tables.setdefault(mark["table"], {"caption": None, "rows": {}})
+        if mark["at"] == "caption":
+            table["caption"] = mark["page"]
+        else:
+            table["rows"].setdefault(mark["row"], set()).add(mark["page"])
+    return tables
+
+
+@pytest.mark.parametrize("which", ["first", "second"])
+def test_pdf_tables_break_cleanly(which: str, built: Path, second: Path) -> None:
+    """Captions stay with their table, rows never split, no row is left alone on a page."""
+    build = built if which == "first" else second
+    tables = table_pages(build)
+    assert len(tables) == len(list((build / "tables").glob("*.json")))
+    for number, table in tables.items():
+        rows = table["rows"]
+        if not rows:  # a table of no rows is its caption and header alone
+            continue
+        assert all(len(pages) == 1 for pages in rows.values()), f"table {number}: a row splits"
+        assert table["caption"] == min(rows[1]), f"table {number}: caption apart from its table"
+        per_page: dict[int, int] = {}
+        for pages in rows.values():
+            per_page[min(pages)] = per_page.get(min(pages), 0) + 1
+        if len(rows) > 1:
+            assert min(per_page.values()) >= 2, f"table {number}: a row alone on page {per_page}"
+
+
+def test_pdf_column_headers_are_not_hyphenated(built: Path) -> None:
+    lines = [line.split() for line in pdf_text(built / "brief.pdf").splitlines()]
+    specs = [json.loads(p.read_text(encoding="utf-8")) for p in (built / "tables").glob("*.json")]
+    # typst hyphenates with a soft hyphen (U+00AD), which pdftotext keeps.
+    hyphens = ("-", "\u00ad", "\u2010")
+    headers = 0
+    for spec in specs:
+        firsts = {col["label"].split()[0] for col in spec["columns"]}
+        for words in lines:
+            # A header line (the first or a repeated one) shows most of the labels' first words.
+            if len(firsts & set(words)) >= min(3, len(firsts)):
+                headers += 1
+                assert not [w for w in words if w.endswith(hyphens)], " ".join(words)
+    assert headers >= len(specs)
 
 
 def read_pgm(path: Path) -> tuple[int, int, bytes]:
