@@ -91,10 +91,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and types: ruff and mypy (strict)."""
+    """Check style and types: ruff (code and notebooks) and mypy (strict)."""
     install(session, "lint")
-    session.run("ruff", "check", "src", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    # Notebooks too: ruff reads .ipynb code cells natively.
+    paths = ("src", "tests", "notebooks", "noxfile.py")
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
     session.run("mypy")
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from briefkit.build import brief_metadata, content_hash
-from briefkit.reading import load_seed
+from briefkit.context import content_hash
+from briefkit.reading.seed import load_seed
+from briefkit.steps import brief_metadata
 
 from .conftest import SEED
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from briefkit import artifacts, build, cache, notebooks
+from briefkit import artifacts, context, fingerprint, notebooks, steps
 from briefkit.build import BuildOptions, BuildResult, run_build
 from briefkit.errors import NotebookFailed
 from briefkit.render import RenderJob
+from briefkit.stamps import StepCache, read_artifact_log
 
 from .conftest import SEED
 
@@ -26,13 +27,13 @@ from .conftest import SEED
 
 
 def test_step_without_stamp_is_not_fresh(tmp_path: Path) -> None:
-    assert cache.StepCache(tmp_path).fresh("step", {"a": 1}) is None
+    assert StepCache(tmp_path).fresh("step", {"a": 1}) is None
 
 
 def test_recorded_step_with_same_parts_is_fresh(tmp_path: Path) -> None:
     out = tmp_path / "out.txt"
     out.write_text("result")
-    steps = cache.StepCache(tmp_path)
+    steps = StepCache(tmp_path)
     steps.record("step", {"a": 1, "b": {"x": "y"}}, [out])
     stamp = steps.fresh("step", {"b": {"x": "y"}, "a": 1})
     assert stamp is not None
@@ -40,7 +41,7 @@ def test_recorded_step_with_same_parts_is_fresh(tmp_path: Path) -> None:
 
 
 def test_changed_part_makes_step_stale(tmp_path: Path) -> None:
-    steps = cache.StepCache(tmp_path)
+    steps = StepCache(tmp_path)
     steps.record("step", {"a": 1, "b": 2}, [])
     assert steps.fresh("step", {"a": 1, "b": 3}) is None
     assert steps.fresh("step", {"a": 1}) is None
@@ -52,14 +53,14 @@ def test_changed_part_makes_step_stale(tmp_path: Path) -> None:
 def test_damaged_output_makes_step_stale(tmp_path: Path, damage: Callable[[Path], None]) -> None:
     out = tmp_path / "out.txt"
     out.write_text("result")
-    steps = cache.StepCache(tmp_path)
+    steps = StepCache(tmp_path)
     steps.record("step", {"a": 1}, [out])
     damage(out)
     assert steps.fresh("step", {"a": 1}) is None
 
 
 def test_unreadable_stamp_makes_step_stale(tmp_path: Path) -> None:
-    steps = cache.StepCache(tmp_path)
+    steps = StepCache(tmp_path)
     steps.record("step", {"a": 1}, [])
     steps.stamp_path("step").write_text("{not json")
     assert steps.fresh("step", {"a": 1}) is None
@@ -69,7 +70,7 @@ def test_forget_removes_recorded_outputs(tmp_path: Path) -> None:
     out = tmp_path / "tables" / "x.json"
     out.parent.mkdir()
     out.write_text("{}")
-    steps = cache.StepCache(tmp_path)
+    steps = StepCache(tmp_path)
     steps.record("step", {}, [out])
     steps.forget("step")
     assert not out.exists()
@@ -80,13 +81,13 @@ def test_package_digest_changes_with_any_package_file(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "a.py").write_text("x = 1\n")
-    before = cache.package_digest(package)
+    before = fingerprint.package_digest(package)
     (package / "a.py").write_text("x = 2\n")
-    assert cache.package_digest(package) != before
+    assert fingerprint.package_digest(package) != before
 
 
 def test_dependency_versions_name_missing_distributions() -> None:
-    versions = cache.dependency_versions(["pytest", "no-such-distribution-briefkit"])
+    versions = fingerprint.dependency_versions(["pytest", "no-such-distribution-briefkit"])
     assert versions["no-such-distribution-briefkit"] == "absent"
     assert versions["pytest"][0].isdigit()
     assert "python" in versions
@@ -97,15 +98,15 @@ def test_notebook_parameters_are_part_of_its_key(tmp_path: Path) -> None:
     source.write_text("{}")
     job = notebooks.NotebookJob(source, tmp_path / "out.ipynb", {"seed": "a"})
     other = notebooks.NotebookJob(source, tmp_path / "out.ipynb", {"seed": "b"})
-    parts = cache.notebook_parts(job, {}, {})
-    assert cache.make_key(parts) != cache.make_key(cache.notebook_parts(other, {}, {}))
+    parts = steps.notebook_parts(job, {}, {})
+    assert fingerprint.make_key(parts) != fingerprint.make_key(steps.notebook_parts(other, {}, {}))
 
 
 def test_artifact_log_keeps_only_files_under_the_build(tmp_path: Path) -> None:
     build_dir = tmp_path / "build"
     log = tmp_path / "log"
     log.write_text(f"{build_dir / 'tables' / 'a.json'}\n{tmp_path / 'elsewhere.json'}\n\n")
-    assert cache.read_artifact_log(log, build_dir) == [build_dir / "tables" / "a.json"]
+    assert read_artifact_log(log, build_dir) == [build_dir / "tables" / "a.json"]
 
 
 def test_artifacts_writer_logs_what_it_writes(
@@ -116,7 +117,7 @@ def test_artifacts_writer_logs_what_it_writes(
     out = artifacts.Artifacts(tmp_path / "b")
     out.text("t", "x")
     out.table("tb", columns=[("k", "K")], rows=[{"k": 1}], caption="c")
-    logged = cache.read_artifact_log(log, tmp_path / "b")
+    logged = read_artifact_log(log, tmp_path / "b")
     assert [p.relative_to(tmp_path / "b").as_posix() for p in logged] == [
         "data/tb.csv", "tables/tb.json", "texts/t.json",
     ]  # fmt: skip
@@ -229,7 +230,7 @@ def engine(monkeypatch: pytest.MonkeyPatch, browser: Path) -> FakeEngine:
     monkeypatch.setattr(artifacts, "write_plotly_js", fake_plotly_js)
     monkeypatch.setattr(artifacts, "start_chromium", lambda: True)
     monkeypatch.setattr(artifacts, "stop_chromium", lambda: None)
-    monkeypatch.setattr(build, "get_engine", lambda name: fake)
+    monkeypatch.setattr(context, "get_engine", lambda name: fake)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     return fake
 
@@ -330,7 +331,7 @@ def test_package_code_change_reruns_everything(
     project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_build(project)
-    monkeypatch.setattr(cache, "code_digest", lambda: "0" * 64)
+    monkeypatch.setattr(fingerprint, "code_digest", lambda: "0" * 64)
     assert fake_build(project).executed == EVERYTHING
 
 
@@ -353,14 +354,14 @@ def test_dependency_version_change_reruns_what_uses_it(
     expected: list[str],
 ) -> None:
     fake_build(project)
-    real = cache.dependency_versions
+    real = fingerprint.dependency_versions
 
     def bumped(names: Sequence[str]) -> dict[str, str]:
         versions = real(names)
         versions[dist] = versions[dist] + ".post99"
         return versions
 
-    monkeypatch.setattr(cache, "dependency_versions", bumped)
+    monkeypatch.setattr(fingerprint, "dependency_versions", bumped)
     assert fake_build(project).executed == expected
 
 
@@ -466,7 +467,7 @@ def test_a_rerun_notebook_whose_figure_is_unchanged_exports_nothing(
 ) -> None:
     fake_build(project)
     calls = recording_export(monkeypatch)
-    cache.StepCache(project / "_build" / SEED).forget("notebook-timeline", remove_outputs=False)
+    StepCache(project / "_build" / SEED).forget("notebook-timeline", remove_outputs=False)
     # The notebook runs again and writes the same figure: no export, no Chromium, no render.
     assert fake_build(project).executed == ["notebook-timeline"]
     assert calls == []
@@ -511,7 +512,7 @@ def test_a_failed_early_export_is_retried_and_its_error_reported(
         fake_build(project)
     # Tried early, then again by the figures step, which reports the error.
     assert calls.count(["timeline"]) == 2
-    assert cache.StepCache(project / "_build" / SEED).load("figures") is None
+    assert StepCache(project / "_build" / SEED).load("figures") is None
 
 
 def test_an_early_export_of_a_since_changed_figure_is_redone(
@@ -519,26 +520,31 @@ def test_an_early_export_of_a_since_changed_figure_is_redone(
 ) -> None:
     fake_build(project)
     build = project / "_build" / SEED
-    steps = cache.StepCache(build)
-    steps.forget("figures", remove_outputs=False)
+    stamps = StepCache(build)
+    stamps.forget("figures", remove_outputs=False)
     ready = {
-        spec: (cache.file_digest(spec), [spec.with_suffix(".html"), spec.with_suffix(".svg")])
+        spec: (fingerprint.file_digest(spec), [spec.with_suffix(".html"), spec.with_suffix(".svg")])
         for spec in artifacts.figure_specs(build)
     }
     spec = build / "figures" / "timeline.json"
     ready[spec] = ("0" * 64, ready[spec][1])  # exported from bytes the spec no longer has
     calls = recording_export(monkeypatch)
-    deps = cache.dependency_versions(sorted(cache.FIGURE_DEPS))
-    assert cache.export_figures(steps, static=True, deps=deps, ready=ready)
+
+    def figures_step() -> bool:
+        ctx = context.BuildContext(project, SEED, early=ready)
+        steps.figures_step(ctx)
+        return ctx.executed == ["figures"]
+
+    assert figures_step()
     assert calls == [["timeline"]]
-    stamp = steps.load("figures")
+    stamp = stamps.load("figures")
     assert stamp is not None
     assert {"figures/actors.svg", "figures/timeline.svg"} <= set(stamp.outputs)
     # An early export whose files are gone is redone too.
-    steps.forget("figures", remove_outputs=False)
+    stamps.forget("figures", remove_outputs=False)
     (build / "figures" / "actors.svg").unlink()
     calls.clear()
-    assert cache.export_figures(steps, static=True, deps=deps, ready=ready)
+    assert figures_step()
     assert calls == [["actors", "timeline"]]
     assert (build / "figures" / "actors.svg").is_file()
 
@@ -623,26 +629,26 @@ def test_real_rebuild_executes_nothing_then_only_the_changed_notebook(project: P
 def test_file_rewritten_with_same_size_gets_a_new_digest(tmp_path: Path) -> None:
     path = tmp_path / "f.txt"
     path.write_text("result")
-    before = cache.file_digest(path)
+    before = fingerprint.file_digest(path)
     path.write_text("edited")
-    assert cache.file_digest(path) != before
+    assert fingerprint.file_digest(path) != before
 
 
 def test_old_file_rewritten_in_place_gets_a_new_digest(tmp_path: Path) -> None:
     path = tmp_path / "f.txt"
     path.write_text("result")
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    before = cache.file_digest(path)
+    before = fingerprint.file_digest(path)
     path.write_text("edited")
     os.utime(path, ns=(1_000_000_000, 2_000_000_000))
-    assert cache.file_digest(path) != before
+    assert fingerprint.file_digest(path) != before
 
 
 def test_dependency_versions_agree_with_importlib_metadata() -> None:
     from importlib.metadata import version
 
     names = ["pytest", "pydantic", "ruamel.yaml", "jupyter-client", "pypandoc-binary"]
-    found = cache.dependency_versions(names)
+    found = fingerprint.dependency_versions(names)
     assert {n: found[n] for n in names} == {n: version(n) for n in names}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from briefkit import build, cli
+from briefkit import cli, context, steps
 from briefkit.cli import main
 from briefkit.errors import (
     EXIT_ENVIRONMENT,
@@ -23,7 +23,7 @@ from briefkit.errors import (
     EXIT_OK,
     EXIT_STEP_FAILED,
 )
-from briefkit.reading import load_yaml_file
+from briefkit.reading.yamlfile import load_yaml_file
 from briefkit.render import RenderJob
 
 from .conftest import SEED
@@ -325,8 +325,8 @@ def test_exit_0_only_when_every_requested_output_is_whole(
     html: str,
     message: str,
 ) -> None:
-    monkeypatch.setattr(build, "get_engine", lambda name: _LazyEngine(html))
-    monkeypatch.setattr(build.cache, "run_notebooks", lambda *a, **k: [])
+    monkeypatch.setattr(context, "get_engine", lambda name: _LazyEngine(html))
+    monkeypatch.setattr(steps, "notebook_steps", lambda ctx: None)
     code = cli.main(["--root", str(project), "build", "--seed", SEED, "--formats", formats])
     assert code == EXIT_STEP_FAILED
     assert messages(capsys.readouterr().err)[0].startswith(f"briefkit: error: {message}")

@@ -17,7 +17,8 @@ from briefkit.export import (
     to_argdown,
     write_exports,
 )
-from briefkit.reading import Seed, load_seed, normalise
+from briefkit.reading.anchors import normalise
+from briefkit.reading.seed import Seed, load_seed
 
 from .conftest import REPO, SEED
 from .test_reading import write_water_seed

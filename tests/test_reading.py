@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from briefkit.errors import InvalidInput, SeedNotFound
-from briefkit.reading import anchor, load_seed, load_yaml_file, normalise, sentences
+from briefkit.reading.anchors import anchor, normalise
+from briefkit.reading.coverage import sentences
+from briefkit.reading.seed import load_seed
+from briefkit.reading.yamlfile import load_yaml_file
 
 from .conftest import SEED
 
@@ -575,3 +580,16 @@ def test_any_passage_retyped_is_found_at_its_span(
     found = anchor(article, quote)
     assert found is not None
     assert normalise(article[found.start : found.end])[0] == normalise(quote)[0]
+
+
+def test_reading_package_reexports_resolve_and_light_modules_skip_pydantic() -> None:
+    code = (
+        "import sys\n"
+        "import briefkit.reading.anchors, briefkit.reading.coverage, briefkit.reading.yamlfile\n"
+        "light = 'pydantic' not in sys.modules\n"
+        "import briefkit.reading as r\n"
+        "missing = [n for n in r.__all__ if getattr(r, n, None) is None]\n"
+        "print(light, missing)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "True []", proc.stderr

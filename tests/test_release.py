@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
+from briefkit import history
 from briefkit import release as rel
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult
 from briefkit.cli import main
 from briefkit.diff import Change, diff_readings, diff_table
 from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked, InputError
-from briefkit.reading import load_seed
+from briefkit.reading.seed import load_seed
 
 from .conftest import SEED, copy_project
 
@@ -141,7 +142,7 @@ def test_release_refuses_to_overwrite_an_existing_version(faked: Path) -> None:
     rel.set_version(brief_yaml, "0.1.0")  # as if someone reset the version by hand
     before = snapshot(faked / "dist")
     target = faked / "dist" / SEED / "v0.1.1"
-    with pytest.raises(rel.ReleaseExists, match=f"release {target} already exists") as info:
+    with pytest.raises(history.ReleaseExists, match=f"release {target} already exists") as info:
         do_release(faked)
     assert info.value.exit_code == EXIT_INVALID_INPUT
     assert snapshot(faked / "dist") == before
@@ -151,11 +152,11 @@ def test_release_refuses_to_overwrite_an_existing_version(faked: Path) -> None:
 def test_draft_shows_changes_since_the_newest_release(faked: Path) -> None:
     seed = load_seed(faked, SEED)
     build = faked / "_build" / SEED
-    assert rel.draft_changes(faked, seed)(build) == {}
+    assert history.draft_changes(faked, seed)(build) == {}
     do_release(faked)
     edit_reading(faked)
     fake_build(BuildOptions(faked, SEED))  # the draft's matrix
-    meta = rel.draft_changes(faked, load_seed(faked, SEED))(build)
+    meta = history.draft_changes(faked, load_seed(faked, SEED))(build)
     assert meta["previous_version"] == "v0.1.1"
     assert "measures: changed M2: requires" in meta["changes"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from briefkit.errors import RenderFailed
 from briefkit.render import pandoc as pandoc_engine
 from briefkit.render.base import RenderJob, verify_output
-from briefkit.render.pandoc import PandocEngine, compile_typst
+from briefkit.render.formats import HTML, PDF
+from briefkit.render.pandoc import PandocEngine, compile_typst, pandoc_args
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,6 +23,7 @@ def make_job(tmp_path: Path, qmd: str, formats: tuple[str, ...]) -> RenderJob:
     """A project with the brief's filter and CSS, a test copy of brief.qmd, and a build folder."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "briefing", root / "briefing")
+    shutil.copy2(REPO / "_quarto.yml", root / "_quarto.yml")
     (root / "briefing" / "brief.qmd").write_text(qmd, encoding="utf-8")
     build = root / "_build" / "demo"
     build.mkdir(parents=True)
@@ -119,3 +122,79 @@ def test_incomplete_output_is_a_failure(
     path.write_bytes(content)
     with pytest.raises(RenderFailed, match=re.escape(message)):
         verify_output(path, fmt, "pandoc")
+
+
+def test_pandoc_args_are_exact_and_hold_no_house_style(tmp_path: Path) -> None:
+    job = RenderJob(Path("/p"), Path("briefing/brief.qmd"), Path("/p/_build/demo"), ("pdf",), 0)
+    assert pandoc_args(job, PDF, Path("/p/_build/demo/brief.typ.tmp"), Path("d.json")) == [
+        "briefing/brief.qmd", "--defaults", "d.json", "--from", "markdown", "--to", "typst",
+        "--standalone", "--metadata", "briefkit-build=/p/_build/demo",
+        "--metadata", "briefkit-media=.", "--fail-if-warnings",
+        "--output", "/p/_build/demo/brief.typ.tmp",
+    ]  # fmt: skip
+    assert pandoc_args(job, HTML, Path("o"), Path("d.json"))[6] == "html5"
+
+
+def test_house_style_from_quarto_yml_reaches_the_typst_source(tmp_path: Path) -> None:
+    job = make_job(tmp_path, "# Brief\n\nText.\n", ("pdf",))
+    PandocEngine().render(job)
+    typ = (job.build_dir / "brief.typ").read_text(encoding="utf-8")
+    # _quarto.yml's A4, 2 cm margins (a map of sides, as Quarto's and pandoc's templates read
+    # it), 10pt and "1 / 1" page numbers, and its typst header (the running header).
+    assert '  paper: "a4",\n' in typ
+    assert "  margin: (x: 2cm,y: 2cm,),\n" in typ
+    assert "  fontsize: 10pt,\n" in typ
+    assert '  pagenumbering: "1 / 1",\n' in typ
+    assert "query(<bk-stamp>)" in typ
+    assert not [p.name for p in job.build_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_a_changed_house_style_changes_the_output(tmp_path: Path) -> None:
+    job = make_job(tmp_path, "# Brief\n\n## Part\n\nText.\n", ("html",))
+    html = PandocEngine().render(job)["html"].read_text(encoding="utf-8")
+    # Headings are shifted by one (the title is the <h1>); toc-depth 2 lists the sections only.
+    assert '<h2 id="brief">' in html
+    assert 'id="toc-brief"' in html
+    assert 'id="toc-part"' not in html
+    quarto_yml = job.root / "_quarto.yml"
+    quarto_yml.write_text(
+        quarto_yml.read_text(encoding="utf-8").replace("toc-depth: 2", "toc-depth: 3"),
+        encoding="utf-8",
+    )
+    html = PandocEngine().render(job)["html"].read_text(encoding="utf-8")
+    assert 'id="toc-part"' in html
+
+
+def test_filter_error_shows_the_filters_own_message(tmp_path: Path) -> None:
+    """A Lua error is shown with its message, not the traceback's "(...tail calls...)"."""
+    job = make_job(tmp_path, '# Brief\n\n::: {.bk-table name="nope"}\n:::\n', ("html",))
+    with pytest.raises(RenderFailed) as info:
+        PandocEngine().render(job)
+    build = job.build_dir.resolve()
+    assert str(info.value) == (
+        "pandoc could not render briefing/brief.qmd to html: "
+        f"briefkit.lua: missing artifact {build}/tables/nope.json"
+    )
+    assert leftovers(job) == []
+
+
+def run_filter(tmp_path: Path, qmd: str, to: str) -> str:
+    """pandoc's ``to`` output of ``qmd`` through the brief's Lua filter (no house style)."""
+    job = make_job(tmp_path, qmd, ())
+    out = job.build_dir / f"out.{to}"
+    filter_path = job.root / "briefing" / "filters" / "briefkit.lua"
+    argv = [str(PandocEngine().binary), str(job.root / job.source), "--standalone", "--to", to,
+            "--lua-filter", str(filter_path), "--metadata", f"briefkit-build={job.build_dir}",
+            "--output", str(out)]  # fmt: skip
+    subprocess.run(argv, check=True, cwd=job.root)
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("to", ["native", "markdown"])
+def test_filter_gives_other_writers_no_typst(tmp_path: Path, to: str) -> None:
+    """Not HTML does not mean typst: a writer the filter has no branch for gets plain elements."""
+    qmd = '# Brief\n\n[]{.bk-meta key="title"}\n\n::: {.bk-toc}\n:::\n'
+    out = run_filter(tmp_path, qmd, to)
+    assert "typst" not in out
+    assert "outline" not in out
+    assert "T" in out

@@ -11,7 +11,7 @@ import pytest
 from briefkit.errors import CommandFailed, InputError, RenderFailed, ToolNotFound
 from briefkit.render import get_engine
 from briefkit.render.base import RenderJob
-from briefkit.render.quarto import QuartoEngine, QuartoOptions, parse_version, quarto_args
+from briefkit.render.quarto import QuartoEngine, QuartoOptions, parse_tool_version, quarto_args
 
 FAKE = """#!{python}
 import json, os, sys
@@ -87,8 +87,8 @@ def test_quarto_args_are_exact() -> None:
     ("text", "expected"),
     [("1.6.40\n", (1, 6, 40)), ("99.9.9", (99, 9, 9)), ("1.5", (1, 5)), ("garbage", ())],
 )
-def test_parse_version(text: str, expected: tuple[int, ...]) -> None:
-    assert parse_version(text) == expected
+def test_parse_tool_version(text: str, expected: tuple[int, ...]) -> None:
+    assert parse_tool_version(text) == expected
 
 
 def test_render_runs_quarto_with_exact_argv_and_moves_outputs(
@@ -125,17 +125,21 @@ def test_missing_quarto_says_how_to_install_or_which_engine(
     assert "--engine pandoc" in str(info.value)
 
 
-def test_quarto_nonzero_exit_carries_stderr(
+def test_quarto_failure_is_a_render_failure_with_quartos_message(
     tmp_path: Path, fake_quarto: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same error type as the embedded engine's, so the build cleans up the same way."""
     monkeypatch.setenv("FAKE_QUARTO_MODE", "fail")
     job = make_job(tmp_path)
-    with pytest.raises(CommandFailed) as info:
+    with pytest.raises(RenderFailed) as info:
         QuartoEngine().render(job)
-    assert info.value.returncode == 1
-    assert "YAMLException: bad indentation" in info.value.stderr
+    assert info.value.exit_code == 3
+    cause = info.value.__cause__
+    assert isinstance(cause, CommandFailed)
+    assert cause.returncode == 1
     assert str(info.value) == (
-        "quarto exited with code 1: ERROR: YAMLException: bad indentation (briefing/brief.qmd, 3:1)"
+        "quarto could not render briefing/brief.qmd to html: "
+        "ERROR: YAMLException: bad indentation (briefing/brief.qmd, 3:1)"
     )
     assert not job.output("html").exists()
 
@@ -184,7 +188,7 @@ def test_failed_quarto_render_leaves_no_staging_folder(
 ) -> None:
     monkeypatch.setenv("FAKE_QUARTO_MODE", mode)
     job = make_job(tmp_path)
-    with pytest.raises((CommandFailed, RenderFailed)):
+    with pytest.raises(RenderFailed):
         QuartoEngine().render(job)
     assert not (job.build_dir / "quarto-out").exists()
     assert sorted(p.name for p in job.build_dir.iterdir()) == []

@@ -29,8 +29,23 @@ local media = nil
 local brief = {}
 local plotly_done = false
 
+-- Whether the writer is `name` ("html", "typst", "docx"), asked the way Quarto's own filters ask:
+-- quarto.doc.is_format (quarto-cli src/resources/pandoc/datadir/_format.lua, where "html" also
+-- covers html4/html5 and a writer name must equal FORMAT). Under plain pandoc, FORMAT is the
+-- writer's name ("html5", "typst", "docx"). Every format-specific branch below names its format;
+-- any other writer gets plain pandoc elements, never another format's raw code.
+local function is_format(name)
+  if quarto ~= nil and quarto.doc ~= nil and quarto.doc.is_format ~= nil then
+    return quarto.doc.is_format(name)
+  end
+  if name == "html" then
+    return FORMAT:match("^html") ~= nil
+  end
+  return FORMAT == name
+end
+
 local function is_html()
-  return FORMAT:match("html") ~= nil
+  return is_format("html")
 end
 
 local function fail(msg)
@@ -53,7 +68,7 @@ local function read_json(rel)
 end
 
 local function is_typst()
-  return FORMAT:match("typst") ~= nil
+  return is_format("typst")
 end
 
 -- A typst string literal of s: control characters and whitespace runs become one space, and
@@ -256,7 +271,7 @@ local function set_meta(meta)
 end
 
 local function add_stamp(doc)
-  if is_html() then
+  if not is_typst() then
     return nil
   end
   -- The running header (briefing/brief-typst.typ) reads title and stamp from this labelled
@@ -282,10 +297,11 @@ local function expand_div(el)
   elseif el.classes:includes("bk-downloads") then
     return make_downloads()
   elseif el.classes:includes("bk-toc") then
-    if is_html() then
-      return {}
+    if is_typst() then
+      return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
     end
-    return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
+    -- HTML puts pandoc's own table of contents at the top (toc: true in _quarto.yml).
+    return {}
   end
 end
 

@@ -145,7 +145,8 @@ _NAIVE_RENDER = """
 import sys
 from pathlib import Path
 from briefkit import artifacts, export
-from briefkit.build import BRIEF_SOURCE, brief_metadata, source_date_epoch
+from briefkit.context import source_date_epoch
+from briefkit.steps import BRIEF_SOURCE, brief_metadata
 from briefkit.reading import load_seed
 from briefkit.render import RenderJob, get_engine
 root, slug, engine_name = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -204,7 +205,7 @@ from pathlib import Path
 import nbformat
 from briefkit import artifacts, notebooks
 from briefkit.render import RenderJob, get_engine
-from briefkit.build import BRIEF_SOURCE
+from briefkit.steps import BRIEF_SOURCE
 root, slug, engine_name, formats = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 build = root / "_build" / slug
 out = {}

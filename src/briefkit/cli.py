@@ -99,14 +99,15 @@ def _seeds(args: argparse.Namespace) -> list[str]:
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from briefkit import build
-    from briefkit.build import build_dir, run_notebooks
+    from briefkit.build import execute_notebooks
     from briefkit.lock import build_lock
-    from briefkit.reading import load_seed
+    from briefkit.reading.seed import load_seed
+    from briefkit.seeds import build_dir
 
     for slug in _seeds(args):
         seed = load_seed(args.root, slug)
         with build_lock(build_dir(args.root.resolve(), slug), wait=build.LOCK_WAIT):
-            done = run_notebooks(args.root.resolve(), seed, timeout=args.timeout)
+            done = execute_notebooks(args.root.resolve(), seed, timeout=args.timeout)
         logger.info("%s: %d notebook(s) executed", slug, len(done))
     return 0
 
@@ -127,7 +128,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from briefkit.errors import InvalidInput
-    from briefkit.reading import coverage_report, load_seed
+    from briefkit.reading.coverage import coverage_report
+    from briefkit.reading.seed import load_seed
 
     failed = 0
     for slug in _seeds(args):
@@ -163,7 +165,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from briefkit.release import default_seed, diff_releases
+    from briefkit.history import diff_releases
+    from briefkit.release import default_seed
 
     slug = default_seed(args.root, args.seed)
     for line in diff_releases(args.root.resolve(), slug, args.old, args.new):

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from briefkit.artifacts import write_json
-from briefkit.reading import Claim, Evidence, Objection, Reading, Seed
+from briefkit.reading.model import Claim, Evidence, Objection, Reading
+from briefkit.reading.seed import Seed
 
 Relation = Literal["support", "attack", "undercut"]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from briefkit.reading import Anchor, anchor
+from briefkit.reading.anchors import Anchor, anchor
 
 STATUS_LABELS = {"stated": "Stated", "implied": "Implied", "inferred": "Analyst's inference"}
 STATUS_MEANING = {

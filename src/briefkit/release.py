@@ -13,21 +13,31 @@ import json
 import logging
 import os
 import platform
-import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from briefkit import __version__, cache, diff, escape, lock
+from briefkit import __version__, lock
 from briefkit.artifacts import write_json
-from briefkit.build import BuildOptions, BuildResult, input_files, run_build
+from briefkit.build import BuildOptions, BuildResult, run_build
+from briefkit.context import input_files
 from briefkit.errors import InputError
+from briefkit.fingerprint import file_digest, installed_versions
+from briefkit.history import (
+    ReleaseExists,
+    changes_markdown,
+    compute_changes,
+    dist_dir,
+    list_releases,
+    parse_version,
+    previous_release,
+    release_dir,
+)
 from briefkit.reading import Seed, list_seeds, load_seed
 
 logger = logging.getLogger("briefkit")
@@ -36,25 +46,6 @@ PARTS = ("patch", "minor", "major")
 LOCK_NAME = ".lock"
 LATEST = "latest"
 DEFAULT_LOCK_WAIT = 5.0
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
-_NO_CHANGE = "No change to the reading or the matrices."
-
-
-class ReleaseExists(InputError):
-    """The version to publish is already released; releases are never overwritten."""
-
-
-class ReleaseNotFound(InputError):
-    """A named release does not exist."""
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    """Parse ``X.Y.Z`` (or ``vX.Y.Z``); raise InputError otherwise."""
-    match = _VERSION.match(text.strip())
-    if match is None:
-        raise InputError(f"{text!r} is not a version of the form X.Y.Z")
-    major, minor, patch = (int(g) for g in match.groups())
-    return major, minor, patch
 
 
 def bump(version: str, part: str) -> str:
@@ -84,31 +75,6 @@ def set_version(brief_yaml: Path, version: str) -> None:
     tmp.replace(brief_yaml)
 
 
-def dist_dir(root: Path) -> Path:
-    """Where releases are published."""
-    return root / "dist"
-
-
-def release_dir(root: Path, slug: str, version: str) -> Path:
-    """The folder of one release: ``dist/<slug>/v<version>``."""
-    return dist_dir(root) / slug / f"v{'.'.join(map(str, parse_version(version)))}"
-
-
-def list_releases(root: Path, slug: str) -> list[str]:
-    """The released versions of ``slug``, oldest first."""
-    base = dist_dir(root) / slug
-    if not base.is_dir():
-        return []
-    found = [p.name[1:] for p in base.iterdir() if p.is_dir() and p.name.startswith("v")]
-    return sorted((v for v in found if _VERSION.match(v)), key=parse_version)
-
-
-def previous_release(root: Path, slug: str, version: str) -> str | None:
-    """The newest release of ``slug`` older than ``version``, if any."""
-    older = [v for v in list_releases(root, slug) if parse_version(v) < parse_version(version)]
-    return older[-1] if older else None
-
-
 @contextmanager
 def dist_lock(root: Path, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[Path]:
     """Hold ``dist/.lock`` for a release; after ``wait`` seconds raise BuildLocked."""
@@ -117,28 +83,16 @@ def dist_lock(root: Path, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[Path]:
         yield path
 
 
-def installed_packages() -> dict[str, str]:
-    """Every installed distribution and its version, sorted by name."""
-    found: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)
-    return dict(sorted(found.items()))
-
-
 def manifest(
     root: Path, seed: Seed, result: BuildResult, folder: Path, previous: str | None
 ) -> dict[str, Any]:
     """The manifest of a release: sha256 of every input and output, tools, engine, date."""
     outputs = {
-        p.relative_to(folder).as_posix(): cache.file_digest(p)
+        p.relative_to(folder).as_posix(): file_digest(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != "manifest.json"
     }
-    inputs = {
-        p.relative_to(root).as_posix(): cache.file_digest(p) for p in input_files(root, seed.path)
-    }
+    inputs = {p.relative_to(root).as_posix(): file_digest(p) for p in input_files(root, seed.path)}
     return {
         "brief": seed.slug,
         "version": result.version,
@@ -154,7 +108,7 @@ def manifest(
             "engine": result.engine_version,
         },
         "inputs": inputs,
-        "packages": installed_packages(),
+        "packages": installed_versions(),
         "outputs": outputs,
     }
 
@@ -189,64 +143,6 @@ def citation(seed: Seed, version: str, date: str, title: str) -> str:
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
-
-
-def changes_markdown(
-    title: str, version: str, date: str, previous: str | None, lines: list[str], older: str
-) -> str:
-    """CHANGES.md: this release's changes on top, then those of earlier releases."""
-    head = f"# Changes to {escape.markdown_readable(title)}\n\n## v{version} ({date})\n\n"
-    if previous is None:
-        body = "First release.\n"
-    else:
-        items = "".join(f"- {escape.markdown_readable(line)}\n" for line in lines)
-        body = f"Since v{previous}:\n\n{items}"
-    earlier = older.split("\n", 2)[2].lstrip("\n") if older.startswith("# ") else older
-    return head + body + (f"\n{earlier}" if earlier.strip() else "")
-
-
-def compute_changes(
-    root: Path, slug: str, previous: str | None, reading: Mapping[str, Any], data_dir: Path
-) -> list[str]:
-    """The changes of a new version (its reading and data folder) since release ``previous``."""
-    if previous is None:
-        return []
-    old = release_dir(root, slug, previous)
-    if not (old / "reading.json").is_file():
-        raise ReleaseNotFound(f"release {old} has no reading.json to compare with")
-    old_reading = json.loads((old / "reading.json").read_text(encoding="utf-8"))
-    found = diff.diff_readings(old_reading, reading)
-    found += diff.diff_matrices(diff.read_matrices(old / "data"), diff.read_matrices(data_dir))
-    return [str(c) for c in found] or [_NO_CHANGE]
-
-
-def draft_changes(root: Path, seed: Seed) -> Callable[[Path], dict[str, Any]]:
-    """A before_render hook for drafts: what changed since the newest release, if any."""
-    releases = list_releases(root, seed.slug)
-    reading = seed.reading.model_dump(mode="json")
-
-    def before_render(build: Path) -> dict[str, Any]:
-        if not releases:
-            return {}
-        changes = compute_changes(root, seed.slug, releases[-1], reading, build / "data")
-        return {"previous_version": f"v{releases[-1]}", "changes": changes}
-
-    return before_render
-
-
-def diff_releases(root: Path, slug: str, old: str, new: str) -> list[str]:
-    """The changes between two published releases of ``slug``."""
-    folders = [release_dir(root, slug, v) for v in (old, new)]
-    for folder in folders:
-        if not (folder / "reading.json").is_file():
-            raise ReleaseNotFound(f"no release at {folder} (releases: {_known(root, slug)})")
-    reading = json.loads((folders[1] / "reading.json").read_text(encoding="utf-8"))
-    old_version = folders[0].name[1:]
-    return compute_changes(root, slug, old_version, reading, folders[1] / "data")
-
-
-def _known(root: Path, slug: str) -> str:
-    return ", ".join(f"v{v}" for v in list_releases(root, slug)) or "none"
 
 
 @dataclass(frozen=True)

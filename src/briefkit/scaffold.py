@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 from briefkit.errors import InputError, InvalidInput, Problem
-from briefkit.reading import read_text, seed_dir, sentences
+from briefkit.reading.coverage import sentences
+from briefkit.reading.yamlfile import read_text
+from briefkit.seeds import seed_dir
 
 
 def reading_skeleton(article: str) -> str:

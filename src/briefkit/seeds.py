@@ -26,3 +26,8 @@ def list_seeds(root: Path) -> list[str]:
     """The seeds under ``root/seeds``, sorted."""
     base = root / "seeds"
     return sorted(p.name for p in base.iterdir() if p.is_dir() and SLUG.match(p.name))
+
+
+def build_dir(root: Path, slug: str) -> Path:
+    """Where a seed's draft build lives: ``root/_build/slug``."""
+    return root / "_build" / slug

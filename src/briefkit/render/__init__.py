@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 
 from briefkit.errors import BriefkitError, InputError
-from briefkit.render.base import FORMATS, Engine, RenderJob, verify_output
+from briefkit.render.base import Engine, RenderJob, verify_output
+from briefkit.render.formats import FORMATS, REGISTRY, Format, get_format, needs_static_figures
 from briefkit.render.pandoc import PandocEngine
 from briefkit.render.quarto import QuartoEngine
 
@@ -14,7 +15,18 @@ logger = logging.getLogger("briefkit")
 
 ENGINES: dict[str, Callable[[], Engine]] = {"quarto": QuartoEngine, "pandoc": PandocEngine}
 
-__all__ = ["ENGINES", "FORMATS", "Engine", "RenderJob", "get_engine", "verify_output"]
+__all__ = [
+    "ENGINES",
+    "FORMATS",
+    "REGISTRY",
+    "Engine",
+    "Format",
+    "RenderJob",
+    "get_engine",
+    "get_format",
+    "needs_static_figures",
+    "verify_output",
+]
 
 
 def get_engine(name: str = "auto") -> Engine:

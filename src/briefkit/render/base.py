@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from briefkit.errors import RenderFailed
+from briefkit.errors import RenderFailed, strip_ansi
+from briefkit.render.formats import FORMATS, get_format
+from briefkit.render.formats import verify as verify_output
 
-#: Output formats and the file each produces.
-FORMATS = {"html": "brief.html", "pdf": "brief.pdf"}
+__all__ = ["FORMATS", "Engine", "RenderJob", "finish_output", "inline_plotly", "verify_output"]
+
 #: What the Lua filter writes where plotly.js belongs; replaced after the engine ran.
 PLOTLY_PLACEHOLDER = "<!-- briefkit:plotly.js -->"
 PLOTLY_ASSET = "assets/plotly.min.js"
@@ -27,11 +30,11 @@ class RenderJob:
 
     def output(self, fmt: str) -> Path:
         """The final path of ``fmt``'s output."""
-        return self.build_dir / FORMATS[fmt]
+        return self.build_dir / get_format(fmt).output
 
 
 class Engine(Protocol):
-    """A renderer of the brief's .qmd sources into HTML and PDF."""
+    """A renderer of the brief's .qmd sources into the registered formats."""
 
     name: str
 
@@ -42,26 +45,6 @@ class Engine(Protocol):
     def render(self, job: RenderJob) -> dict[str, Path]:
         """Render every format of ``job``; return {format: output path}."""
         ...
-
-
-def verify_output(path: Path, fmt: str, engine: str) -> Path:
-    """Check that an engine really produced ``path``: exit codes alone are not trusted."""
-    if not path.is_file():
-        raise RenderFailed(f"{engine} reported success but wrote no {fmt} output ({path})")
-    size = path.stat().st_size
-    if size == 0:
-        raise RenderFailed(f"{engine} wrote an empty {fmt} output ({path})")
-    with path.open("rb") as f:
-        head = f.read(1024)
-        f.seek(max(0, size - 1024))
-        tail = f.read()
-    if fmt == "pdf" and (not head.startswith(b"%PDF-") or b"%%EOF" not in tail):
-        raise RenderFailed(f"{engine} wrote an incomplete PDF ({path})")
-    if fmt == "html" and b"<html" not in head.lower():
-        raise RenderFailed(f"{engine} wrote an HTML output with no <html> element ({path})")
-    if fmt == "html" and b"</html>" not in tail.lower():
-        raise RenderFailed(f"{engine} wrote an incomplete HTML output, with no </html> ({path})")
-    return path
 
 
 def inline_plotly(html_path: Path, build_dir: Path) -> Path:
@@ -82,3 +65,33 @@ def inline_plotly(html_path: Path, build_dir: Path) -> Path:
     before, after = html.split(PLOTLY_PLACEHOLDER)
     html_path.write_text(f"{before}<script>{js}</script>{after}", encoding="utf-8")
     return html_path
+
+
+def finish_output(produced: Path, fmt: str, job: RenderJob, engine: str) -> Path:
+    """Check an engine's output is whole, complete it, and move it to its final name."""
+    verify_output(produced, fmt, engine)
+    if get_format(fmt).inline_plotly:
+        # Checked again after the rewrite: what is moved into place is what was checked.
+        verify_output(inline_plotly(produced, job.build_dir), fmt, engine)
+    return produced.replace(job.output(fmt))
+
+
+_FILTER_ERROR = re.compile(
+    r"^Error running filter [^\n]*:\n(.*?)(?:\nstack traceback:|\Z)", re.MULTILINE | re.DOTALL
+)
+
+
+def tool_message(stderr: str) -> str:
+    """The part of a tool's stderr that says why it failed, on one line.
+
+    A Lua filter's ``error()`` is printed by pandoc as "Error running filter <file>:", the
+    message, then a Lua stack traceback whose last line ("(...tail calls...)") says nothing:
+    the message is what the user needs. Otherwise pandoc's warnings and errors, else the last line.
+    """
+    text = strip_ansi(stderr)
+    found = _FILTER_ERROR.search(text)
+    if found and found[1].strip():
+        return " ".join(found[1].split())
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    said = [ln for ln in lines if ln.startswith(("[WARNING]", "[ERROR]", "ERROR:"))]
+    return "; ".join(said or lines[-1:])

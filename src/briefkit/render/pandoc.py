@@ -6,6 +6,7 @@ This is the route Quarto's ``format: typst`` takes too, so both engines read the
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import re
@@ -13,13 +14,11 @@ from pathlib import Path
 
 from briefkit import command
 from briefkit.errors import CommandFailed, RenderFailed, ToolNotFound, strip_ansi
-from briefkit.render.base import RenderJob, inline_plotly, verify_output
+from briefkit.render.base import RenderJob, finish_output, tool_message
+from briefkit.render.formats import Format, get_format
+from briefkit.render.project import load_project, pandoc_defaults
 
 logger = logging.getLogger("briefkit")
-
-FILTER = Path("briefing/filters/briefkit.lua")
-CSS = Path("briefing/brief.css")
-TYPST_STYLE = Path("briefing/brief-typst.typ")
 
 
 def pandoc_binary() -> Path:
@@ -42,15 +41,21 @@ def pandoc_binary() -> Path:
         return command.which("pandoc", hint="pip install pypandoc-binary")
 
 
-def pandoc_args(job: RenderJob, fmt: str, output: Path) -> list[str]:
-    """The argv (after the binary) of one pandoc call; pure, for testing."""
-    common = [
+def pandoc_args(job: RenderJob, fmt: Format, output: Path, defaults: Path) -> list[str]:
+    """The argv (after the binary) of one pandoc call; pure, for testing.
+
+    The house style (filters, CSS, paper, margins, ...) is in ``defaults``, written from
+    ``_quarto.yml`` (see ``briefkit.render.project``); only what is this build's is given here.
+    """
+    return [
         os.fspath(job.source),
+        "--defaults",
+        os.fspath(defaults),
         "--from",
         "markdown",
+        "--to",
+        fmt.pandoc_to,
         "--standalone",
-        "--lua-filter",
-        os.fspath(FILTER),
         "--metadata",
         f"briefkit-build={job.build_dir.resolve()}",
         "--metadata",
@@ -60,38 +65,6 @@ def pandoc_args(job: RenderJob, fmt: str, output: Path) -> list[str]:
         "--output",
         os.fspath(output),
     ]
-    if fmt == "html":
-        return [
-            *common,
-            "--to",
-            "html5",
-            "--embed-resources",
-            "--toc",
-            "--toc-depth=2",
-            # The title is the page's one <h1>; the brief's sections become <h2>.
-            "--shift-heading-level-by=1",
-            "--css",
-            os.fspath(CSS),
-        ]
-    if fmt == "typst":
-        return [
-            *common,
-            "--to",
-            "typst",
-            "--include-in-header",
-            os.fspath(TYPST_STYLE),
-            "--variable",
-            "papersize=a4",
-            "--variable",
-            "page-numbering=1 / 1",
-            "--variable",
-            "margin.x=2cm",
-            "--variable",
-            "margin.y=2cm",
-            "--variable",
-            "fontsize=10pt",
-        ]
-    raise ValueError(f"unknown pandoc format {fmt!r}")
 
 
 def compile_typst(source: Path, output: Path, *, root: Path, timestamp: int) -> None:
@@ -141,28 +114,38 @@ class PandocEngine:
         """pandoc and typst versions."""
         if self._version is None:
             first = command.run([self.binary, "--version"], timeout=60).stdout.splitlines()[0]
-            from briefkit.cache import dependency_versions  # cheaper than importlib.metadata
+            from briefkit.fingerprint import dependency_versions  # cheaper than importlib.metadata
 
             typst_version = dependency_versions(["typst"])["typst"]
             self._version = f"{first.strip()}, typst {typst_version}"
         return self._version
 
-    def _pandoc(self, job: RenderJob, fmt: str, output: Path) -> None:
-        """Run pandoc; a failure shows pandoc's warnings and errors, not only its last line."""
+    def _pandoc(self, job: RenderJob, fmt: Format, output: Path) -> None:
+        """Run pandoc; a failure shows pandoc's warnings and errors, or the filter's message."""
+        defaults = output.with_name(f".{output.name}.defaults.json")
         try:
-            command.run([self.binary, *pandoc_args(job, fmt, output)], cwd=job.root, timeout=300)
+            style = pandoc_defaults(load_project(job.root), fmt)
+            # JSON is YAML: pandoc reads it as a defaults file.
+            defaults.write_text(json.dumps(style, indent=1), encoding="utf-8")
+            argv: list[str | os.PathLike[str]] = [
+                self.binary,
+                *pandoc_args(job, fmt, output, defaults),
+            ]
+            command.run(argv, cwd=job.root, timeout=300)
         except CommandFailed as exc:
-            lines = [ln.strip() for ln in exc.stderr.splitlines()]
-            said = [ln for ln in lines if ln.startswith(("[WARNING]", "[ERROR]"))]
-            detail = "; ".join(said or lines[-1:]) or f"exit code {exc.returncode}"
-            raise RenderFailed(f"pandoc could not render {job.source} to {fmt}: {detail}") from exc
+            detail = tool_message(exc.stderr) or f"exit code {exc.returncode}"
+            raise RenderFailed(
+                f"pandoc could not render {job.source} to {fmt.name}: {detail}"
+            ) from exc
+        finally:
+            defaults.unlink(missing_ok=True)
 
     def render(self, job: RenderJob) -> dict[str, Path]:
-        """Render HTML and/or PDF, side by side; each is written beside its final name, renamed.
+        """Render every format of ``job`` side by side; each is written beside its final name.
 
         The formats share nothing but their inputs, and pandoc is a subprocess: two run in the
         time of one on two cores. A failure or an interrupt removes the partial file: nothing
-        half-written is left. When both fail, the first format's error is raised.
+        half-written is left. When several fail, the first format's error is raised.
         """
         from concurrent.futures import ThreadPoolExecutor
 
@@ -170,23 +153,22 @@ class PandocEngine:
             futures = {fmt: pool.submit(self._render_one, job, fmt) for fmt in job.formats}
         return {fmt: future.result() for fmt, future in futures.items()}
 
-    def _render_one(self, job: RenderJob, fmt: str) -> Path:
-        final = job.output(fmt)
+    def _render_one(self, job: RenderJob, name: str) -> Path:
+        fmt = get_format(name)
+        final = job.output(name)
         tmp = final.with_name(final.name + ".tmp")
-        typ = job.build_dir / "brief.typ"
-        typ_tmp = typ.with_name(typ.name + ".tmp")
+        between = job.build_dir / fmt.intermediate if fmt.intermediate else None
+        between_tmp = between.with_name(between.name + ".tmp") if between else None
         try:
-            if fmt == "html":
-                self._pandoc(job, "html", tmp)
-                verify_output(inline_plotly(tmp, job.build_dir), "html", self.name)
-            elif fmt == "pdf":
-                self._pandoc(job, "typst", typ_tmp)
-                typ_tmp.replace(typ)
-                compile_typst(typ, tmp, root=job.build_dir, timestamp=job.timestamp)
-                verify_output(tmp, "pdf", self.name)
+            if between is None or between_tmp is None:
+                self._pandoc(job, fmt, tmp)
             else:
-                raise ValueError(f"unknown format {fmt!r}")
-            return tmp.replace(final)
+                # pandoc writes the typst source; the typst wheel compiles it (kept for review).
+                self._pandoc(job, fmt, between_tmp)
+                between_tmp.replace(between)
+                compile_typst(between, tmp, root=job.build_dir, timestamp=job.timestamp)
+            return finish_output(tmp, name, job, self.name)
         finally:
             tmp.unlink(missing_ok=True)
-            typ_tmp.unlink(missing_ok=True)
+            if between_tmp is not None:
+                between_tmp.unlink(missing_ok=True)

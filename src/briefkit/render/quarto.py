@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefkit import command
-from briefkit.errors import ToolNotFound
-from briefkit.render.base import FORMATS, RenderJob, inline_plotly, verify_output
+from briefkit.errors import CommandFailed, RenderFailed, ToolNotFound
+from briefkit.render.base import RenderJob, finish_output, tool_message
+from briefkit.render.formats import get_format
 
 logger = logging.getLogger("briefkit")
 
@@ -25,8 +26,6 @@ INSTALL_HINT = (
     "install Quarto >= 1.5 (https://quarto.org/docs/get-started/) and put it on PATH or set "
     "QUARTO_PATH, or use the embedded engine: --engine pandoc"
 )
-#: briefkit format -> Quarto's --to value.
-QUARTO_FORMATS = {"html": "html", "pdf": "typst"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def quarto_args(opts: QuartoOptions) -> list[str]:
         "render",
         opts.source,
         "--to",
-        QUARTO_FORMATS[opts.fmt],
+        get_format(opts.fmt).quarto_to,
         "--output",
         opts.output_name,
         "--output-dir",
@@ -60,7 +59,7 @@ def quarto_args(opts: QuartoOptions) -> list[str]:
     ]
 
 
-def parse_version(text: str) -> tuple[int, ...]:
+def parse_tool_version(text: str) -> tuple[int, ...]:
     """Parse ``quarto --version`` output such as ``1.6.40``."""
     match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
     if not match:
@@ -86,7 +85,7 @@ class QuartoEngine:
         """Quarto's version; raise ToolNotFound if it is older than 1.5."""
         if self._version is None:
             out = command.run([self.binary, "--version"], timeout=60).stdout.strip()
-            parsed = parse_version(out)
+            parsed = parse_tool_version(out)
             if parsed < MIN_VERSION:
                 raise ToolNotFound(
                     "quarto >= 1.5", f"{self.binary} is version {out or '?'}; {INSTALL_HINT}"
@@ -95,7 +94,11 @@ class QuartoEngine:
         return f"quarto {self._version}"
 
     def render(self, job: RenderJob) -> dict[str, Path]:
-        """Render each format into a staging folder, verify it, then move it into place."""
+        """Render each format into a staging folder, verify it, then move it into place.
+
+        A failure is a RenderFailed with Quarto's own message, as for the embedded engine, and
+        a failed or interrupted render leaves nothing half-written behind.
+        """
         self.version()
         stage = job.build_dir / "quarto-out"
         if stage.exists():
@@ -103,14 +106,13 @@ class QuartoEngine:
         try:
             return self._render(job, stage)
         finally:
-            # A failed or interrupted render leaves nothing half-written behind.
             shutil.rmtree(stage, ignore_errors=True)
 
     def _render(self, job: RenderJob, stage: Path) -> dict[str, Path]:
         outputs: dict[str, Path] = {}
         source_dir = (job.root / job.source).parent
         for fmt in job.formats:
-            name = FORMATS[fmt]
+            name = get_format(fmt).output
             opts = QuartoOptions(
                 source=os.fspath(job.source),
                 fmt=fmt,
@@ -121,9 +123,12 @@ class QuartoEngine:
                 media_dir=os.path.relpath(job.build_dir.resolve(), source_dir.resolve()),
             )
             env = {"SOURCE_DATE_EPOCH": str(job.timestamp)}
-            command.run([self.binary, *quarto_args(opts)], cwd=job.root, env=env, timeout=900)
-            produced = verify_output(stage / name, fmt, self.name)
-            if fmt == "html":
-                inline_plotly(produced, job.build_dir)
-            outputs[fmt] = produced.replace(job.output(fmt))
+            try:
+                command.run([self.binary, *quarto_args(opts)], cwd=job.root, env=env, timeout=900)
+            except CommandFailed as exc:
+                detail = tool_message(exc.stderr) or f"exit code {exc.returncode}"
+                raise RenderFailed(
+                    f"quarto could not render {job.source} to {fmt}: {detail}"
+                ) from exc
+            outputs[fmt] = finish_output(stage / name, fmt, job, self.name)
         return outputs

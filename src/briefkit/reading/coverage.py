@@ -1,0 +1,102 @@
+"""Coverage: which sentences of the article the reading anchors, excludes, or leaves out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from briefkit.reading.anchors import QuoteAnchor, clip
+
+_ABBREVIATIONS = ("U.S.", "U.K.", "U.N.", "E.U.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "e.g.",
+                  "i.e.", "etc.", "vs.", "No.", "Gen.", "Sen.", "Rep.", "Jr.", "Sr.")  # fmt: skip
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+|$)")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of the article: its span, its text, and what the reading does with it."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    state: Literal["covered", "excluded", "uncovered"]
+    items: tuple[str, ...]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into sentence spans: at . ! ? before whitespace, and at line breaks."""
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+", text):
+        start = para.start()
+        for end_mark in _SENTENCE_END.finditer(para.group()):
+            end = para.start() + end_mark.end()
+            before = text[start:end]
+            if any(before.endswith(a) for a in _ABBREVIATIONS):
+                continue
+            spans.append((start, end))
+            start = end
+        spans.append((start, para.end()))
+    cleaned: list[tuple[int, int]] = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            cleaned.append((s, e))
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which sentences of the article the reading anchors, excludes, or leaves uncovered."""
+
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def substantive(self) -> int:
+        """Sentences not deliberately excluded."""
+        return sum(1 for s in self.sentences if s.state != "excluded")
+
+    @property
+    def covered(self) -> int:
+        """Sentences at least one item's quote anchors."""
+        return sum(1 for s in self.sentences if s.state == "covered")
+
+    @property
+    def share(self) -> float:
+        """Covered share of the substantive sentences (1.0 when there are none)."""
+        return self.covered / self.substantive if self.substantive else 1.0
+
+    def of(self, state: str) -> list[Sentence]:
+        """The sentences in ``state`` (covered, excluded, uncovered)."""
+        return [s for s in self.sentences if s.state == state]
+
+
+def coverage(article: str, anchors: Sequence[QuoteAnchor]) -> Coverage:
+    """Mark each sentence covered (an item anchors it), excluded, or uncovered."""
+    result: list[Sentence] = []
+    for index, (start, end) in enumerate(sentences(article)):
+        hits = [a for a in anchors if a.anchor.start < end and a.anchor.end > start]
+        items = tuple(sorted({a.item for a in hits if a.item}))
+        excluded = any(not a.item for a in hits)
+        state: Literal["covered", "excluded", "uncovered"] = (
+            "covered" if items else "excluded" if excluded else "uncovered"
+        )
+        text = " ".join(article[start:end].split())
+        result.append(Sentence(index + 1, start, end, text, state, items))
+    return Coverage(tuple(result))
+
+
+def coverage_report(slug: str, cov: Coverage) -> list[str]:
+    """The lines ``briefkit check`` prints for a valid seed: its coverage, then the gaps."""
+    lines = [
+        f"{slug}: valid; coverage {cov.share:.1%} ({cov.covered} of {cov.substantive} "
+        f"substantive sentences anchored, {len(cov.of('excluded'))} excluded on purpose)"
+    ]
+    for state in ("uncovered", "excluded"):
+        lines += [f"  {state} sentence {s.index}: {clip(s.text, 90)}" for s in cov.of(state)]
+    return lines

@@ -1,0 +1,108 @@
+"""The output formats: one registry of what each format is, writes and needs.
+
+Everything that differs between formats is here (file name, pandoc writer, Quarto format, static
+figures, how a finished file is recognised), so that the engines, the build and the CLI ask the
+registry instead of testing format names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefkit.errors import RenderFailed
+
+#: How many bytes of an output's start and end ``verify`` looks at.
+_PROBE = 1024
+
+
+def _check_html(head: bytes, tail: bytes) -> str | None:
+    if b"<html" not in head.lower():
+        return "an HTML output with no <html> element"
+    if b"</html>" not in tail.lower():
+        return "an incomplete HTML output, with no </html>"
+    return None
+
+
+def _check_pdf(head: bytes, tail: bytes) -> str | None:
+    if not head.startswith(b"%PDF-") or b"%%EOF" not in tail:
+        return "an incomplete PDF"
+    return None
+
+
+@dataclass(frozen=True)
+class Format:
+    """One output format of the brief."""
+
+    #: The name users pass to ``--formats``.
+    name: str
+    #: The file it produces in ``_build/<seed>/``.
+    output: str
+    #: pandoc's ``--to`` writer (for PDF: the typst source, compiled afterwards).
+    pandoc_to: str
+    #: Quarto's ``--to`` format, which is also its key under ``format:`` in ``_quarto.yml``.
+    quarto_to: str
+    #: Whether its figures are static files (SVG) exported by Chromium, not live plotly.
+    static_figures: bool
+    #: What is wrong with an output given its first and last bytes, or None when it is whole.
+    check: Callable[[bytes, bytes], str | None]
+    #: A page that loads plotly.js gets it inlined once after the engine (see ``inline_plotly``).
+    inline_plotly: bool = False
+    #: The intermediate file the embedded engine writes and compiles (typst), if any.
+    intermediate: str | None = None
+
+
+HTML = Format(
+    name="html",
+    output="brief.html",
+    pandoc_to="html5",
+    quarto_to="html",
+    static_figures=False,
+    check=_check_html,
+    inline_plotly=True,
+)
+PDF = Format(
+    name="pdf",
+    output="brief.pdf",
+    pandoc_to="typst",
+    quarto_to="typst",
+    static_figures=True,
+    check=_check_pdf,
+    intermediate="brief.typ",
+)
+
+#: Every format, by name, in the order they are rendered and listed.
+REGISTRY: dict[str, Format] = {f.name: f for f in (HTML, PDF)}
+#: {format: output file name}: what the build and the CLI used before the registry existed.
+FORMATS: dict[str, str] = {name: f.output for name, f in REGISTRY.items()}
+
+
+def get_format(name: str) -> Format:
+    """The registered format called ``name``; ValueError for any other name."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown format {name!r}: choose from {', '.join(REGISTRY)}") from None
+
+
+def needs_static_figures(formats: Iterable[str]) -> bool:
+    """Whether any of ``formats`` embeds static (SVG) figures, so Chromium must export them."""
+    return any(get_format(name).static_figures for name in formats)
+
+
+def verify(path: Path, fmt: str, engine: str) -> Path:
+    """Check that ``engine`` really wrote a whole ``fmt`` file at ``path``; raise RenderFailed."""
+    if not path.is_file():
+        raise RenderFailed(f"{engine} reported success but wrote no {fmt} output ({path})")
+    size = path.stat().st_size
+    if size == 0:
+        raise RenderFailed(f"{engine} wrote an empty {fmt} output ({path})")
+    with path.open("rb") as f:
+        head = f.read(_PROBE)
+        f.seek(max(0, size - _PROBE))
+        tail = f.read()
+    problem = get_format(fmt).check(head, tail)
+    if problem is not None:
+        raise RenderFailed(f"{engine} wrote {problem} ({path})")
+    return path

@@ -1,0 +1,418 @@
+"""The build's steps, in order: each one function over a BuildContext, cached alike.
+
+See briefkit.context for how a step is cached; a no-change rebuild does only hashing here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefkit import artifacts, fingerprint, history, notebooks
+from briefkit.context import FIGURE_DEPS, NOTEBOOK_DEPS, RENDER_DEPS, BuildContext, Ran
+from briefkit.errors import RenderFailed
+from briefkit.render import FORMATS, RenderJob, verify_output
+from briefkit.seeds import build_dir
+from briefkit.stamps import StepCache, read_artifact_log
+
+if TYPE_CHECKING:
+    from briefkit.reading import Seed
+
+logger = logging.getLogger("briefkit")
+
+BRIEF_SOURCE = Path("briefing/brief.qmd")
+#: Folders of a build that notebooks fill; emptied before a cold run.
+ARTIFACT_DIRS = ("tables", "figures", "texts", "data", "notebooks")
+#: Folders of a build whose files the brief may read when it is rendered.
+RENDER_INPUT_DIRS = ("tables", "figures", "texts", "data", "assets")
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def check_step(ctx: BuildContext) -> None:
+    """Validate the seed (its reading, its quotes) unless its files and validators are unchanged."""
+
+    def check() -> Ran:
+        ctx.seed()
+        return Ran()
+
+    ctx.cached("check", ctx.check_parts, check)
+
+
+# --- notebooks ---------------------------------------------------------------------------------
+
+
+def reset_artifacts(build: Path) -> None:
+    """Empty the folders that notebooks fill."""
+    for name in ARTIFACT_DIRS:
+        shutil.rmtree(build / name, ignore_errors=True)
+
+
+def notebook_jobs(root: Path, slug: str) -> list[notebooks.NotebookJob]:
+    """One job per project notebook, writing into ``slug``'s build folder."""
+    build = build_dir(root, slug)
+    rel_build = build.relative_to(root).as_posix()
+    return [
+        notebooks.NotebookJob(
+            source=nb,
+            output=build / "notebooks" / nb.name,
+            # Relative paths, so that no machine path leaks into the executed notebooks.
+            parameters={"seed": slug, "root": ".", "build_dir": rel_build},
+        )
+        for nb in notebooks.find_notebooks(root)
+    ]
+
+
+def notebook_step(job: notebooks.NotebookJob) -> str:
+    """The step name of a notebook job."""
+    return f"notebook-{job.source.stem}"
+
+
+def notebook_parts(
+    job: notebooks.NotebookJob, seed_inputs: Mapping[str, str], deps: Mapping[str, str]
+) -> dict[str, Any]:
+    """What decides a notebook's outputs: the seed, its source, its parameters, code, deps."""
+    return {
+        "seed": dict(seed_inputs),
+        "notebook": fingerprint.file_digest(job.source),
+        "parameters": dict(job.parameters),
+        "code": fingerprint.code_digest(),
+        "deps": {k: v for k, v in deps.items() if k == "python" or k in NOTEBOOK_DEPS},
+    }
+
+
+def notebook_steps(ctx: BuildContext) -> None:
+    """Execute the notebooks whose inputs changed, exporting figures as each one finishes.
+
+    Figures are exported while the other notebooks still run (EarlyFigures); on a cold PDF
+    build, Chromium is looked for and started before any notebook runs.
+    """
+    early = EarlyFigures(ctx.cache, static=ctx.static)
+    try:
+        _execute_stale_notebooks(ctx, on_recorded=early.submit)
+    except BaseException:
+        early.finish(cancel=True)
+        raise
+    ctx.early = early.finish()
+
+
+def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path]], None]) -> None:
+    """Execute the notebooks whose inputs changed, in parallel; record each as it succeeds.
+
+    A re-run notebook's recorded artifacts are removed first, so none of its stale ones survive;
+    a skipped notebook's stay. With no notebook recorded yet, the artifact folders are emptied.
+    Each notebook is recorded as soon as it succeeds, even when another fails; ``on_recorded``
+    then gets its outputs (on the notebook's worker thread).
+    """
+    jobs = notebook_jobs(ctx.root, ctx.slug)
+    known = set(ctx.cache.steps("notebook-"))
+    if not known:
+        reset_artifacts(ctx.build)
+    for gone in sorted(known - {notebook_step(job) for job in jobs}):
+        logger.info("%s: notebook removed, dropping its artifacts", gone)
+        ctx.cache.forget(gone)
+    stale: dict[Path, tuple[notebooks.NotebookJob, dict[str, Any], Path]] = {}
+    for job in jobs:
+        step = notebook_step(job)
+        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps)
+        if not ctx.stale(step, parts):
+            continue
+        job.output.unlink(missing_ok=True)
+        written = ctx.cache.folder / f"{step}.written"
+        written.parent.mkdir(parents=True, exist_ok=True)
+        written.unlink(missing_ok=True)
+        env = {**job.env, artifacts.ARTIFACT_LOG_ENV: str(written.resolve())}
+        stale[job.output] = (replace(job, env=env), parts, written)
+    if not stale:
+        logger.info("notebooks unchanged: nothing to execute")
+        return
+
+    def record(job: notebooks.NotebookJob) -> None:
+        _, parts, written = stale[job.output]
+        outputs = [job.output, *read_artifact_log(written, ctx.build)]
+        ctx.record(notebook_step(job), parts, Ran(outputs))
+        written.unlink(missing_ok=True)
+        on_recorded(outputs)
+
+    notebooks.import_engine()
+    # Exports and brief.json need the validated seed: load it while the kernels work.
+    ctx.load_seed_meanwhile()
+    try:
+        notebooks.execute_all(
+            [job for job, _, _ in stale.values()], cwd=ctx.root, timeout=ctx.timeout,
+            on_done=record,
+        )  # fmt: skip
+    finally:
+        for _, _, written in stale.values():
+            written.unlink(missing_ok=True)
+    ctx.executed += [notebook_step(job) for job, _, _ in stale.values()]
+
+
+class EarlyFigures:
+    """Exports each figure as soon as its notebook is done, in one background thread.
+
+    While the other notebooks still run, Chromium turns the finished figures into SVGs, so the
+    figures step after the notebooks finds most of its work done. A figure whose spec has not
+    changed since the last figures step is left to it (its outputs are current).
+
+    This owns the notebooks' Chromium session. On a cold build that needs SVGs (no figures
+    recorded yet), Chromium is looked for at once (ToolNotFound before any notebook runs) and
+    started, so that it is ready when the first figure is; otherwise it is started with the
+    first SVG to export. ``finish`` stops it. A failed export here is only logged: the figures
+    step exports whatever is missing and reports its errors.
+    """
+
+    def __init__(self, cache: StepCache, *, static: bool) -> None:
+        self.build_dir = cache.build_dir
+        self.static = static
+        previous = cache.load("figures")
+        self._opened_chromium = False
+        if static and previous is None:
+            artifacts.find_chromium()
+            self._opened_chromium = artifacts.start_chromium()
+        #: the spec digests the last figures step exported (relative path -> sha256)
+        self._known: dict[str, str] = dict(previous.data.get("figures", {})) if previous else {}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefkit-figures")
+        self._queued: list[Future[None]] = []
+        #: spec -> (its sha256 when exported, the files written from it)
+        self._done: dict[Path, tuple[str, list[Path]]] = {}
+
+    def submit(self, outputs: Iterable[Path]) -> None:
+        """Queue the figure specs among a notebook's ``outputs`` for export."""
+        for path in outputs:
+            if path.parent == self.build_dir / "figures" and path.suffix == ".json":
+                self._queued.append(self._pool.submit(self._export, path))
+
+    def _export(self, spec: Path) -> None:
+        try:
+            digest = fingerprint.file_digest(spec)
+            if self._known.get(spec.relative_to(self.build_dir).as_posix()) == digest:
+                return
+            if self.static and not artifacts.chromium_open():
+                self._opened_chromium = artifacts.start_chromium()
+            written = artifacts.export_figures(self.build_dir, static=self.static, specs=[spec])
+        except Exception as exc:  # the figures step tries again, and reports it
+            logger.debug("early export of %s failed: %s", spec.name, exc)
+            return
+        self._done[spec] = (digest, written)
+
+    def finish(self, *, cancel: bool = False) -> dict[Path, tuple[str, list[Path]]]:
+        """Wait for the queued exports; return what was exported.
+
+        With ``cancel`` (the build failed or was interrupted), exports not started are dropped,
+        and Chromium is stopped first if one is under way, so that it fails at once instead of
+        being waited for.
+        """
+        if cancel and not all(future.done() for future in self._queued):
+            artifacts.stop_chromium()
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
+        if self._opened_chromium:
+            artifacts.stop_chromium()
+        return dict(self._done)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def figures_step(ctx: BuildContext) -> None:
+    """Export the figures (HTML divs, SVGs in one Chromium) unless they are current.
+
+    Figures exported early (``ctx.early``) whose spec has not changed since are not exported
+    again. The outputs the last run wrote and this one did not are removed.
+    """
+    build = ctx.build
+    specs = artifacts.figure_specs(build)
+    digests = fingerprint.tree_digests(build, specs)
+    previous = ctx.cache.load("figures")
+    # The SVGs are Chromium's drawing: the browser the last export used is part of the key.
+    browser = previous.data.get("browser") if previous is not None else None
+    svgs = ctx.static and bool(specs)
+    parts = {
+        "figures": digests,
+        "static": ctx.static,
+        "code": fingerprint.code_digest(),
+        "deps": ctx.deps_of(FIGURE_DEPS),
+        "browser": fingerprint.browser_identity(browser) if svgs else None,
+    }
+
+    def export() -> Ran:
+        written: list[Path] = []
+        todo = []
+        for spec in specs:
+            early = ctx.early.get(spec)
+            if (
+                early is not None
+                and early[0] == digests[spec.relative_to(build).as_posix()]
+                and all(p.is_file() for p in early[1])
+            ):
+                written += early[1]
+            else:
+                todo.append(spec)
+        if todo:
+            written += artifacts.export_figures(build, static=ctx.static, specs=todo)
+        written.append(artifacts.write_plotly_js(build))
+        # What the last run wrote and this one did not (a figure gone, or SVGs no longer wanted).
+        if previous is not None:
+            for rel in set(previous.outputs) - {p.relative_to(build).as_posix() for p in written}:
+                (build / rel).unlink(missing_ok=True)
+        if not svgs:
+            return Ran(written, data={"browser": browser, "figures": digests})
+        used = artifacts.find_chromium()
+        return Ran(
+            written,
+            data={"browser": used, "figures": digests},
+            parts={"browser": fingerprint.browser_identity(used)},
+        )
+
+    # Early exports are this step's outputs too: they are reused, not removed.
+    ctx.cached("figures", parts, export, stamp=previous, keep_outputs=True)
+
+
+# --- exports and brief.json --------------------------------------------------------------------
+
+
+def export_step(ctx: BuildContext) -> None:
+    """Write the AIF and Argdown-style exports (after the notebooks, which may empty data/)."""
+
+    def export() -> Ran:
+        from briefkit.export import write_exports
+
+        return Ran(write_exports(ctx.seed(), ctx.build / "data"))
+
+    ctx.cached("export", {**ctx.check_parts, "step": "export"}, export)
+    # The list of data/ files for the brief's appendix: cheap, and written the same each time.
+    artifacts.write_downloads(ctx.build)
+
+
+def brief_metadata(
+    seed: Seed, version: str, status: str, timestamp: int, engine: str, content: str = ""
+) -> dict[str, str]:
+    """The fields of brief.json that the brief's title block and stamps show."""
+    src = seed.source
+    date = datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
+    label = "DRAFT" if status == "draft" else "Release"
+    title = src.title.value or seed.slug
+    by = src.author + (f", {src.affiliation}" if src.affiliation else "")
+    outlet = src.outlet.value or "outlet not stated in the text"
+    when = src.date.value or "date not stated in the text"
+    return {
+        "title": f"{title}: a policy brief",
+        "short_title": title,
+        "subtitle": f"Version {version} · {label}",
+        "date": date,
+        "author": f"Analysis of an article by {src.author}",
+        "version": version,
+        "status": status,
+        "stamp": f"{label} v{version} · {date} · {engine}",
+        "content_hash": content,
+        "content_line": f"content sha256 {content[:12]}" if content else "",
+        "engine": engine,
+        "source_line": f"{by}. {outlet}. Date: {when}.",
+    }
+
+
+def meta_step(ctx: BuildContext) -> None:
+    """Write brief.json: title block, version stamp, and what changed since the last release."""
+    meta_path = ctx.build / "brief.json"
+    parts = {
+        **ctx.check_parts, "content": ctx.content, "timestamp": ctx.timestamp,
+        "engine": ctx.engine.version(), "status": ctx.status,
+        "releases": history.release_marks(ctx.root, ctx.slug),
+        "data": fingerprint.tree_digests(ctx.build, fingerprint.files_under(ctx.build / "data")),
+    }  # fmt: skip
+
+    def write() -> Ran:
+        seed = ctx.seed()
+        draft = f"{seed.version}-dev+{ctx.content[:8]}"
+        version = seed.version if ctx.status == "release" else draft
+        meta: dict[str, Any] = dict(
+            brief_metadata(seed, version, ctx.status, ctx.timestamp, ctx.engine.version(),
+                           ctx.content)
+        )  # fmt: skip
+        hook = ctx.before_render
+        if hook is None and ctx.status == "draft":
+            hook = history.draft_changes(ctx.root, seed)
+        if hook is not None:
+            meta.update(hook(ctx.build))
+        artifacts.write_json(meta_path, meta)
+        return Ran([meta_path])
+
+    # A release's own hook (release.py) is not cacheable: it always runs.
+    ctx.cached("meta", parts, write, always=ctx.before_render is not None)
+    ctx.version = json.loads(meta_path.read_text(encoding="utf-8"))["version"]
+
+
+# --- render ------------------------------------------------------------------------------------
+
+
+def render_parts(
+    job: RenderJob, fmt: str, engine: str, engine_version: str, deps: Mapping[str, str]
+) -> dict[str, Any]:
+    """What decides one rendered format: templates, filter, artifacts, engine, code, deps."""
+    root, build = job.root, job.build_dir
+    templates = [
+        *fingerprint.files_under(root / "briefing"), root / "_quarto.yml", root / job.source
+    ]  # fmt: skip
+    artifacts_in = [p for d in RENDER_INPUT_DIRS for p in fingerprint.files_under(build / d)]
+    return {
+        "format": fmt,
+        "source": job.source.as_posix(),
+        "templates": fingerprint.tree_digests(root, templates),
+        "artifacts": fingerprint.tree_digests(build, [*artifacts_in, build / "brief.json"]),
+        "engine": engine,
+        "engine_version": engine_version,
+        "timestamp": job.timestamp,
+        "code": fingerprint.code_digest(),
+        "deps": {k: v for k, v in deps.items() if k == "python" or k in RENDER_DEPS},
+    }
+
+
+def clear_outputs(build: Path) -> None:
+    """Remove the outputs of an earlier build, so that a failed build leaves none behind."""
+    for name in FORMATS.values():
+        for path in (build / name, build / f"{name}.tmp"):
+            path.unlink(missing_ok=True)
+
+
+def render_steps(ctx: BuildContext) -> None:
+    """Render the formats whose inputs changed, in one engine call; verify every output.
+
+    Exit code 0 promises every requested output, whole: an engine's word is not trusted. A
+    failed render forgets every format's stamp and removes the outputs, so it leaves none.
+    """
+    engine = ctx.engine
+    job = RenderJob(ctx.root, BRIEF_SOURCE, ctx.build, tuple(ctx.formats), ctx.timestamp)
+    try:
+        parts = {
+            fmt: render_parts(job, fmt, engine.name, engine.version(), ctx.deps)
+            for fmt in job.formats
+        }
+        # An output is replaced (renamed over) by the render itself.
+        stale = tuple(
+            fmt for fmt in job.formats if ctx.stale(f"render-{fmt}", parts[fmt], keep_outputs=True)
+        )
+        outputs = {fmt: job.output(fmt) for fmt in job.formats}
+        if stale:
+            outputs.update(engine.render(replace(job, formats=stale)))
+            for fmt in stale:
+                ctx.record(f"render-{fmt}", parts[fmt], Ran([outputs[fmt]]))
+        else:
+            logger.info("brief unchanged: nothing to render")
+        for fmt in job.formats:
+            if fmt not in outputs:
+                raise RenderFailed(f"{engine.name} produced no {fmt} output")
+            verify_output(outputs[fmt], fmt, engine.name)
+    except RenderFailed:
+        for fmt in job.formats:
+            ctx.cache.forget(f"render-{fmt}")
+        clear_outputs(ctx.build)
+        raise
+    ctx.executed += [f"render-{fmt}" for fmt in stale]
+    ctx.outputs = outputs

@@ -1,0 +1,77 @@
+"""Views the notebooks share: one setup, one palette (which the CSS and typst repeat), one rule."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from briefkit import views
+from briefkit.notebooks import find_notebooks
+
+from .conftest import REPO
+from .second_seed import write_second_seed
+
+NOTEBOOKS = find_notebooks(REPO)
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory: pytest.TempPathFactory) -> views.Setup:
+    root = tmp_path_factory.mktemp("views")
+    slug = write_second_seed(root)
+    return views.setup(root, slug, root / "_build" / slug)
+
+
+def code_of(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def test_css_and_typst_repeat_the_palettes_colours() -> None:
+    css = (REPO / "briefing" / "brief.css").read_text(encoding="utf-8")
+    typst = (REPO / "briefing" / "brief-typst.typ").read_text(encoding="utf-8")
+    accent = re.search(r"--accent:\s*(#[0-9a-f]{6})", css)
+    head = re.search(r"thead th\s*\{\s*background:\s*(#[0-9a-f]{6})", css)
+    navy = re.search(r'#let navy = rgb\("(#[0-9a-f]{6})"\)', typst)
+    assert accent is not None
+    assert head is not None
+    assert navy is not None
+    assert (accent.group(1), head.group(1), navy.group(1)) == (views.NAVY, views.PALE, views.NAVY)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_take_setup_and_colours_from_the_package(path: Path) -> None:
+    code = code_of(path)
+    assert "views.setup(root, seed, build_dir)" in code
+    assert "load_seed" not in code
+    assert "Artifacts(" not in code
+    assert re.findall(r"#[0-9a-fA-F]{6}\b", code) == [], "colours belong in briefkit.views"
+
+
+def test_setup_loads_the_seed_and_writes_into_the_build_folder(second: views.Setup) -> None:
+    seed, reading, out = second
+    assert reading is seed.reading
+    assert out.root.name == seed.slug
+    assert out.root.parent.name == "_build"
+
+
+def test_unlocks_lists_measures_then_proposals(second: views.Setup) -> None:
+    assert views.unlocks(second.reading, "K1") == ["M1", "M2", "P1"]
+    assert views.unlocks(second.reading, "K2") == ["M2", "P1"]
+    assert views.unlocks(second.reading, "K9") == []
+
+
+def test_links_are_the_items_relations_without_the_authors_answers(second: views.Setup) -> None:
+    found = [(e.source, e.target, e.relation) for e in views.links(second.reading)]
+    assert found == [("C2", "O1", "attack"), ("O1", "P1", "attack")]
+
+
+def test_stances_by_actor_and_target(second: views.Setup) -> None:
+    (actor,) = second.reading.actors
+    assert views.stance_targets(second.reading) == ["P1"]
+    found = views.stance_on(actor, "P1")
+    assert found is not None
+    assert (found.stance, found.status) == ("opposes", "implied")
+    assert views.stance_on(actor, "C1") is None
