@@ -14,7 +14,7 @@ import typst
 
 from briefkit.build import BuildOptions, run_build
 
-from .conftest import copy_project
+from .conftest import REPO, SEED, copy_project
 from .second_seed import SLUG as SECOND
 from .second_seed import TITLE as SECOND_TITLE
 from .second_seed import write_second_seed
@@ -52,7 +52,7 @@ INSPECT = r"""() => {
       .filter(d => d.querySelector('.main-svg')).length,
     plotDivs: document.querySelectorAll('.plotly-graph-div').length,
     figures: [...document.querySelectorAll('figure')].map(f => ({
-      alt: (f.querySelector('[role=img]') || {getAttribute: () => null}).getAttribute('aria-label'),
+      alt: (f.querySelector('.bk-plot') || {getAttribute: () => null}).getAttribute('aria-label'),
       caption: (f.querySelector('figcaption') || {textContent: ''}).textContent.trim(),
     })),
     tables: [...document.querySelectorAll('table')]
@@ -148,6 +148,91 @@ def test_html_fits_a_phone_screen(built: Path, browser: Any) -> None:
     assert seen["errors"] == []
     # Wide tables and figures scroll inside their own box; the page itself never scrolls sideways.
     assert seen["scrollWidth"] <= 390
+
+
+AXE = REPO / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+#: WCAG 2.1 A and AA, and axe's two landmark rules (every page has a main landmark, and all
+#: content is inside landmarks).
+AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values:
+  ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+  .then(r => r.violations
+    .filter(v => v.tags.some(t => t.startsWith('wcag'))
+                 || ['landmark-one-main', 'region'].includes(v.id))
+    .map(v => v.id + ': ' + v.help + ' '
+              + JSON.stringify(v.nodes.slice(0, 3).map(n => n.target))))"""
+
+
+def open_brief(browser: Any, html: Path, width: int) -> tuple[Any, Any]:
+    """A page (and its context) with the brief open at ``width`` px and every plot drawn."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(html.as_uri())
+    drawn = "[...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('svg'))"
+    page.wait_for_function(drawn)
+    return context, page
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_html_has_no_accessibility_violations(width: int, built: Path, browser: Any) -> None:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: nox -s tests installs axe-core with npm")
+    context, page = open_brief(browser, built / "brief.html", width)
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(AXE_RUN)
+    context.close()
+    assert violations == []
+
+
+def test_html_table_of_contents_beside_the_text_and_folded_on_a_phone(
+    built: Path, browser: Any
+) -> None:
+    visible_links = "[...document.querySelectorAll('nav#TOC a')].filter(a => a.checkVisibility())"
+    context, page = open_brief(browser, built / "brief.html", 1280)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
+    # Half-way down, the contents are still in view, left of the text.
+    box = page.evaluate("document.querySelector('nav#TOC').getBoundingClientRect().toJSON()")
+    text = page.evaluate("document.querySelector('main').getBoundingClientRect().toJSON()")
+    assert page.evaluate(f"{visible_links}.length") == len(SECTIONS)
+    assert box["top"] >= 0
+    assert box["bottom"] <= 900
+    assert box["right"] <= text["left"]
+    context.close()
+
+    context, page = open_brief(browser, built / "brief.html", 390)
+    assert page.evaluate(f"{visible_links}.length") == 0
+    page.click("nav#TOC summary")
+    assert page.evaluate(f"{visible_links}.length") == len(SECTIONS)
+    context.close()
+
+
+def test_html_wide_tables_and_figures_scroll_with_a_cue_on_a_phone(
+    built: Path, browser: Any
+) -> None:
+    context, page = open_brief(browser, built / "brief.html", 390)
+    boxes = page.evaluate("""() => [...document.querySelectorAll('table, .bk-plot')].map(el => {
+      const box = el.closest('.bk-scroll, .bk-plot') || el;
+      const style = getComputedStyle(box);
+      return {name: el.id || el.className, wide: el.scrollWidth > box.clientWidth + 1,
+              scrolls: style.overflowX === 'auto', focusable: box.tabIndex === 0,
+              cue: style.backgroundImage.includes('radial-gradient'),
+              inside: box.getBoundingClientRect().right <= 390};
+    })""")
+    context.close()
+    wide = [b for b in boxes if b["wide"]]
+    assert wide  # a phone is narrower than the brief's wide tables and figures
+    # Each scrolls inside its box, which a keyboard can focus, shows a shadow at the edge where
+    # there is more, and ends within the screen.
+    assert [b for b in wide if not (b["scrolls"] and b["focusable"])] == []
+    assert [b for b in wide if not (b["cue"] and b["inside"])] == []
+
+
+def test_html_links_to_the_pdf_only_when_it_was_built(built: Path, tmp_path: Path) -> None:
+    html = (built / "brief.html").read_text(encoding="utf-8")
+    assert re.search(r'<a href="brief.pdf" class="bk-pdf">', html)
+    root = copy_project(tmp_path / "project", seeds=(SEED,))
+    run_build(BuildOptions(root, SEED, engine="pandoc", formats=("html",)))
+    alone = (root / "_build" / SEED / "brief.html").read_text(encoding="utf-8")
+    assert 'class="bk-pdf"' not in alone
 
 
 def test_second_seed_gets_its_own_brief(second: Path) -> None:

@@ -136,6 +136,18 @@ local function column_widths(spec)
   return widths
 end
 
+local function tables_with_prefix(prefix)
+  local names = {}
+  for _, file in ipairs(pandoc.system.list_directory(build .. "/tables")) do
+    local name = file:match("^(.*)%.json$")
+    if name and name:sub(1, #prefix) == prefix then
+      table.insert(names, name)
+    end
+  end
+  table.sort(names)
+  return names
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
   local headers, aligns = {}, {}
@@ -156,6 +168,11 @@ local function make_table(name)
   local tbl = pandoc.utils.from_simple_table(simple)
   tbl.attr = pandoc.Attr("tbl-" .. name, { "bk-table" })
   local blocks = { tbl }
+  if is_html() then
+    -- A wide table scrolls inside this box on a phone; focusable, so a keyboard can scroll it.
+    local attrs = { { "role", "region" }, { "tabindex", "0" }, { "aria-label", spec.caption } }
+    blocks = { pandoc.Div(blocks, pandoc.Attr("", { "bk-scroll" }, attrs)) }
+  end
   if is_html() and spec.csv then
     local link = pandoc.Link(text("Download the data (CSV)"), spec.csv, "", pandoc.Attr("", { "bk-download" }, { download = "" }))
     table.insert(blocks, pandoc.Para({ link }))
@@ -176,8 +193,11 @@ local function make_figure(name)
       plotly_done = true
     end
     local div = read_file("figures/" .. name .. ".html")
-    -- Attributes as a list of pairs: a Lua table's key order changes from run to run.
-    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { { "role", "img" }, { "aria-label", spec.alt } })) }
+    -- Attributes as a list of pairs: a Lua table's key order changes from run to run. A group,
+    -- not an img: the plot holds buttons (plotly's mode bar), which an img may not contain. It
+    -- scrolls sideways on a phone, so it is focusable.
+    local attrs = { { "role", "group" }, { "aria-label", spec.alt }, { "tabindex", "0" } }
+    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, attrs)) }
   elseif is_typst() then
     -- pandoc's typst writer drops an image's alt text: write the call, from string literals.
     local src = media .. "/figures/" .. name .. ".svg"
@@ -217,16 +237,8 @@ local function make_list(el)
 end
 
 local function make_tables(prefix)
-  local names = {}
-  for _, file in ipairs(pandoc.system.list_directory(build .. "/tables")) do
-    local name = file:match("^(.*)%.json$")
-    if name and name:sub(1, #prefix) == prefix then
-      table.insert(names, name)
-    end
-  end
-  table.sort(names)
   local blocks = {}
-  for _, name in ipairs(names) do
+  for _, name in ipairs(tables_with_prefix(prefix)) do
     for _, block in ipairs(make_table(name)) do
       table.insert(blocks, block)
     end
@@ -270,6 +282,54 @@ local function set_meta(meta)
   return meta
 end
 
+-- HTML: the table of contents (a sidebar on a wide screen, folded on a phone: brief.css), the
+-- brief's text in <main> (Quarto's own page has one already), and a link to the PDF when the same
+-- build made one beside the HTML.
+local function add_frame(doc)
+  if not is_html() then
+    return nil
+  end
+  local heads = {}
+  doc.blocks:walk({
+    Header = function(h)
+      table.insert(heads, h)
+    end,
+  })
+  local top = nil
+  for _, h in ipairs(heads) do
+    top = math.min(top or h.level, h.level)
+  end
+  local items = {}
+  for _, h in ipairs(heads) do
+    if h.level == top and h.identifier ~= "" then
+      table.insert(items, { pandoc.Plain({ pandoc.Link(h.content, "#" .. h.identifier) }) })
+    end
+  end
+  local blocks = pandoc.Blocks({})
+  if #items > 0 then
+    blocks:insert(pandoc.RawBlock("html", '<nav id="TOC" role="doc-toc" aria-label="Contents">'
+      .. '<details class="bk-toc"><summary>Contents</summary>'))
+    blocks:insert(pandoc.BulletList(items))
+    blocks:insert(pandoc.RawBlock("html", "</details></nav>"))
+  end
+  local in_quarto = quarto ~= nil
+  if not in_quarto then
+    blocks:insert(pandoc.RawBlock("html", '<main id="brief">'))
+  end
+  for _, fmt in ipairs(type(brief.formats) == "table" and brief.formats or {}) do
+    if fmt == "pdf" then
+      local link = pandoc.Link(text("This brief as a PDF (brief.pdf)"), "brief.pdf", "", pandoc.Attr("", { "bk-pdf" }))
+      blocks:insert(pandoc.Para({ link }))
+    end
+  end
+  blocks:extend(doc.blocks)
+  if not in_quarto then
+    blocks:insert(pandoc.RawBlock("html", "</main>"))
+  end
+  doc.blocks = blocks
+  return doc
+end
+
 local function add_stamp(doc)
   if not is_typst() then
     return nil
@@ -300,7 +360,7 @@ local function expand_div(el)
     if is_typst() then
       return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
     end
-    -- HTML puts pandoc's own table of contents at the top (toc: true in _quarto.yml).
+    -- HTML: the table of contents is add_frame's (toc: false in _quarto.yml).
     return {}
   end
 end
@@ -329,4 +389,5 @@ return {
   { Div = drop_optional },
   { Div = expand_div, Span = expand_span },
   { Pandoc = add_stamp },
+  { Pandoc = add_frame },
 }

@@ -323,7 +323,7 @@ def meta_step(ctx: BuildContext) -> None:
     meta_path = ctx.build / "brief.json"
     parts = {
         **ctx.check_parts, "content": ctx.content, "timestamp": ctx.timestamp,
-        "engine": ctx.engine.version(), "status": ctx.status,
+        "engine": ctx.engine.version(), "status": ctx.status, "formats": list(ctx.formats),
         "releases": history.release_marks(ctx.root, ctx.slug),
         "data": fingerprint.tree_digests(ctx.build, fingerprint.files_under(ctx.build / "data")),
     }  # fmt: skip
@@ -336,6 +336,8 @@ def meta_step(ctx: BuildContext) -> None:
             brief_metadata(seed, version, ctx.status, ctx.timestamp, ctx.engine.version(),
                            ctx.content)
         )  # fmt: skip
+        # The HTML links to the PDF when both are built.
+        meta["formats"] = list(ctx.formats)
         hook = ctx.before_render
         if hook is None and ctx.status == "draft":
             hook = history.draft_changes(ctx.root, seed)
