@@ -205,6 +205,36 @@ def test_html_table_of_contents_beside_the_text_and_folded_on_a_phone(
     context.close()
 
 
+def test_html_item_ids_link_to_their_rows(built: Path, browser: Any) -> None:
+    context, page = open_brief(browser, built / "brief.html", 1280)
+    seen = page.evaluate("""() => ({
+      links: [...document.querySelectorAll('a.bk-id')].map(a => {
+        const to = document.getElementById(a.getAttribute('href').slice(1));
+        return {href: a.getAttribute('href'), text: a.textContent,
+                target: to ? to.tagName : null, row: to ? to.closest('tr') !== null : false};
+      }),
+      ids: [...document.querySelectorAll('table')].flatMap(t => {
+        const heads = [...t.querySelectorAll('thead th')];
+        const col = heads.findIndex(th => th.textContent.trim() === 'ID');
+        return col < 0 ? [] : [...t.querySelectorAll('tbody tr')].map(tr => tr.cells[col]);
+      }).map(td => ({text: td.textContent.trim(), linked: td.querySelector('a.bk-id') !== null})),
+    })""")
+    page.click("#tbl-claims a.bk-id[href='#item-C11']:not([id])")
+    target = page.evaluate("location.hash")
+    context.close()
+    # Every id in an ID column is a link, and every id link lands on an item's row.
+    assert seen["ids"]
+    assert [i for i in seen["ids"] if not i["linked"]] == []
+    for link in seen["links"]:
+        assert link["href"] == f"#item-{link['text']}"
+        assert link["target"] == "A", link
+        assert link["row"], link
+    # References (what supports a claim) link too, and lead to the row.
+    assert target == "#item-C11"
+    ids = {i["text"] for i in seen["ids"]}
+    assert len([x for x in seen["links"] if x["text"] in ids]) > len(ids)
+
+
 def test_html_wide_tables_and_figures_scroll_with_a_cue_on_a_phone(
     built: Path, browser: Any
 ) -> None:

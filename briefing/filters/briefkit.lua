@@ -136,6 +136,12 @@ local function column_widths(spec)
   return widths
 end
 
+-- HTML: every item id is a link. The first row (in document order) whose "id" cell holds an
+-- id is that item's row: its id cell becomes an anchor, item-<id>; a cell or column label that
+-- is a list of known ids links each to its row. Ids are matched as whole cells, never in text.
+local item_row = {}
+local anchored = {}
+
 local function tables_with_prefix(prefix)
   local names = {}
   for _, file in ipairs(pandoc.system.list_directory(build .. "/tables")) do
@@ -148,11 +154,64 @@ local function tables_with_prefix(prefix)
   return names
 end
 
+local function note_items(name)
+  for _, row in ipairs(read_json("tables/" .. name .. ".json").rows) do
+    local id = row["id"]
+    if type(id) == "string" and item_row[id] == nil then
+      item_row[id] = name
+    end
+  end
+end
+
+-- Runs before the expansion pass, over the tables in the order the brief shows them.
+local function note_tables(el)
+  if not is_html() then
+    return nil
+  elseif el.classes:includes("bk-table") then
+    note_items(attr_name(el))
+  elseif el.classes:includes("bk-tables") then
+    for _, name in ipairs(tables_with_prefix(el.attributes["prefix"] or "")) do
+      note_items(name)
+    end
+  end
+end
+
+local function item_link(id, anchor)
+  local attr = pandoc.Attr(anchor and ("item-" .. id) or "", { "bk-id" })
+  return pandoc.Link(text(id), "#item-" .. id, "", attr)
+end
+
+-- A cell's inlines: its text, or in HTML links for the ids it lists (the anchor on the item's row).
+local function cell_inlines(name, key, value)
+  if not is_html() or type(value) ~= "string" then
+    return text(value)
+  end
+  if key == "id" and item_row[value] == name and not anchored[value] then
+    anchored[value] = true
+    return pandoc.Inlines({ item_link(value, true) })
+  end
+  local ids = {}
+  for part in (value .. ", "):gmatch("(.-), ") do
+    if item_row[part] == nil then
+      return text(value)
+    end
+    table.insert(ids, part)
+  end
+  local out = pandoc.Inlines({})
+  for i, id in ipairs(ids) do
+    if i > 1 then
+      out:extend({ pandoc.Str(","), pandoc.Space() })
+    end
+    out:insert(item_link(id, false))
+  end
+  return out
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
-    headers[i] = { pandoc.Plain(text(col.label)) }
+    headers[i] = { pandoc.Plain(cell_inlines(name, nil, col.label)) }
     -- Explicitly left: typst centres "auto" cells inside pandoc's centred table figure.
     aligns[i] = pandoc.AlignLeft
   end
@@ -160,7 +219,7 @@ local function make_table(name)
   for r, row in ipairs(spec.rows) do
     local cells = {}
     for i, col in ipairs(spec.columns) do
-      cells[i] = { pandoc.Plain(text(row[col.key])) }
+      cells[i] = { pandoc.Plain(cell_inlines(name, col.key, row[col.key])) }
     end
     rows[r] = cells
   end
@@ -387,6 +446,7 @@ end
 return {
   { Meta = set_meta },
   { Div = drop_optional },
+  { Div = note_tables },
   { Div = expand_div, Span = expand_span },
   { Pandoc = add_stamp },
   { Pandoc = add_frame },
