@@ -207,6 +207,22 @@ local function cell_inlines(name, key, value)
   return out
 end
 
+-- HTML: a file of the build as a data: URL, so that a download works from the HTML file alone
+-- (e-mailed, or saved without its folder). Percent-encoded: no byte of the data is markup.
+local function data_url(rel)
+  local mime = rel:match("%.json$") and "application/json" or "text/csv"
+  local encoded = read_file(rel):gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", c:byte())
+  end)
+  return "data:" .. mime .. ";charset=utf-8," .. encoded
+end
+
+local function download_link(inlines, rel)
+  local file = rel:match("([^/]+)$")
+  local attr = pandoc.Attr("", { "bk-download" }, { { "download", file } })
+  return pandoc.Link(inlines, data_url(rel), "", attr)
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
   local headers, aligns = {}, {}
@@ -233,8 +249,7 @@ local function make_table(name)
     blocks = { pandoc.Div(blocks, pandoc.Attr("", { "bk-scroll" }, attrs)) }
   end
   if is_html() and spec.csv then
-    local link = pandoc.Link(text("Download the data (CSV)"), spec.csv, "", pandoc.Attr("", { "bk-download" }, { download = "" }))
-    table.insert(blocks, pandoc.Para({ link }))
+    table.insert(blocks, pandoc.Para({ download_link(text("Download the data (CSV)"), spec.csv) }))
   end
   return blocks
 end
@@ -311,8 +326,7 @@ local function make_downloads()
   for i, file in ipairs(files) do
     local inlines
     if is_html() then
-      local attr = pandoc.Attr("", { "bk-download" }, { download = "" })
-      inlines = pandoc.Inlines({ pandoc.Link(text(file.path), file.path, "", attr) })
+      inlines = pandoc.Inlines({ download_link(text(file.path), file.path) })
     else
       inlines = pandoc.Inlines({ pandoc.Code(file.path) })
     end
