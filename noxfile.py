@@ -104,8 +104,6 @@ def tests(session: nox.Session) -> None:
     """Run the test suite, including a real build of the brief."""
     install(session, "test")
     install_axe(session)
-    if shutil.which("pdftotext") is None:
-        session.warn("pdftotext (poppler-utils) is missing: PDF text tests will fail")
     session.run("pytest", *session.posargs)
 
 

@@ -17,4 +17,7 @@ HOSTILE = [
     "- item",
     "1. item",
     "&amp; &lt;b&gt;",
+    # Quarto expands shortcodes in raw text, code and attributes (customnodes/shortcodes.lua).
+    "{{< env HOME >}}",
+    "{{< meta title >}}",
 ]

@@ -17,6 +17,7 @@ from briefkit.escape import visible
 
 from .conftest import copy_project
 from .hostile import HOSTILE
+from .pdf import pdf_text
 from .test_brief import SECTIONS
 
 pytestmark = pytest.mark.build
@@ -152,11 +153,7 @@ def test_hostile_html_has_only_the_briefs_own_scripts(hostile_build: Path) -> No
 
 
 def test_hostile_pdf_text_contains_every_string(hostile_build: Path) -> None:
-    # -raw keeps the text order and the spaces typst sets around "=" (the default drops them).
-    text = subprocess.run(
-        ["pdftotext", "-raw", str(hostile_build / "brief.pdf"), "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+    text = pdf_text(hostile_build / "brief.pdf")
     flat = visible(text)
     missing = [s for s in EXPECTED if visible(s) not in flat]
     assert missing == []
@@ -203,3 +200,52 @@ def test_hostile_tables_keep_every_row_in_html_and_typst(hostile_build: Path, br
     # (The PDF's outline follows the executive summary.)
     expected = [SECTIONS[0], "Contents", *SECTIONS[1:]]
     assert [plain(h["body"]) for h in headings] == expected
+
+
+#: Collects every string of the filtered document that Quarto's shortcode pass would read (raw
+#: blocks and inlines, code, attribute values, link targets, image sources: quarto-cli
+#: src/resources/filters/customnodes/shortcodes.lua) into the file named by metadata.
+RAW_OUTPUTS = """
+local seen = {}
+local function attrs(el)
+  for _, kv in ipairs(el.attributes) do table.insert(seen, kv[2]) end
+end
+function Pandoc(doc)
+  doc:walk({
+    RawBlock = function(el) table.insert(seen, el.text) end,
+    RawInline = function(el) table.insert(seen, el.text) end,
+    Code = function(el) table.insert(seen, el.text); attrs(el) end,
+    CodeBlock = function(el) table.insert(seen, el.text); attrs(el) end,
+    Div = attrs, Span = attrs, Header = attrs, Table = attrs, Figure = attrs,
+    Link = function(el) table.insert(seen, el.target); attrs(el) end,
+    Image = function(el) table.insert(seen, el.src); attrs(el) end,
+  })
+  local out = io.open(pandoc.utils.stringify(doc.meta["raw-outputs"]), "w")
+  out:write(pandoc.json.encode(seen))
+  out:close()
+end
+"""
+
+
+@pytest.mark.parametrize("to", ["html", "typst"])
+def test_no_raw_output_of_the_filter_can_start_a_shortcode(
+    hostile_build: Path, tmp_path: Path, to: str
+) -> None:
+    """Seed text holding "{{< env HOME >}}" stays text under Quarto too: no string the filter
+    emits where Quarto looks for shortcodes contains "{{<"."""
+    from briefkit.render.pandoc import pandoc_binary
+
+    root = hostile_build.parents[1]
+    checker = tmp_path / "raw-outputs.lua"
+    checker.write_text(RAW_OUTPUTS, encoding="utf-8")
+    report = tmp_path / f"raw-{to}.json"
+    argv = [str(pandoc_binary()), "briefing/brief.qmd", "--to", to, "--standalone",
+            "--lua-filter", "briefing/filters/briefkit.lua", "--lua-filter", str(checker),
+            "--metadata", f"briefkit-build={hostile_build}", "--metadata", f"raw-outputs={report}",
+            "--output", str(tmp_path / f"out.{to}")]  # fmt: skip
+    subprocess.run(argv, cwd=root, check=True, capture_output=True)
+    seen = json.loads(report.read_text(encoding="utf-8"))
+    assert len(seen) > 20
+    assert [s for s in seen if "{{<" in s] == []
+    # ... though the seed's shortcode strings did reach them (typst literals, figure data).
+    assert any("env HOME" in s for s in seen)

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_the_projects_house_style_as_pandoc_defaults() -> None:
     project = load_project(REPO)
     assert pandoc_defaults(project, HTML) == {
-        "filters": ["briefing/filters/briefkit.lua"],
+        "filters": ["briefing/filters/briefkit.lua", "briefing/filters/table-captions.lua"],
         "embed-resources": True,
         "css": ["briefing/brief.css"],
         # The HTML's table of contents is the filter's (a sidebar, folded on a phone).
@@ -26,7 +26,7 @@ def test_the_projects_house_style_as_pandoc_defaults() -> None:
         "metadata": {"lang": "en-GB"},
     }
     assert pandoc_defaults(project, PDF) == {
-        "filters": ["briefing/filters/briefkit.lua"],
+        "filters": ["briefing/filters/briefkit.lua", "briefing/filters/table-captions.lua"],
         "table-of-contents": False,
         "include-in-header": ["briefing/brief-typst.typ"],
         "variables": {

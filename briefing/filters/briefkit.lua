@@ -72,11 +72,24 @@ local function is_typst()
 end
 
 -- A typst string literal of s: control characters and whitespace runs become one space, and
--- only `\` and `"` need escaping inside the quotes.
+-- only `\` and `"` need escaping inside the quotes. `{` is written `\u{7b}` (the same character
+-- to typst): Quarto expands shortcodes (`{{< env HOME >}}`) inside raw typst text
+-- (customnodes/shortcodes.lua), so no raw output may contain `{{<`.
 local function typst_string(s)
   s = tostring(s):gsub("%c", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
-  s = s:gsub("\\", "\\\\"):gsub('"', '\\"')
+  s = s:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("{", "\\u{7b}")
   return '"' .. s .. '"'
+end
+
+-- An attribute value from seed text. Under Quarto, whose shortcode pass also reads attribute
+-- values (customnodes/shortcodes.lua, attr_handler), `{{<` gets an invisible word joiner
+-- (U+2060) after its braces; pandoc never expands anything, so there the text stays as it is.
+local function attr_text(s)
+  s = tostring(s)
+  if quarto ~= nil then
+    s = s:gsub("{{<", "{{\u{2060}<")
+  end
+  return s
 end
 
 local function text(value)
@@ -245,7 +258,7 @@ local function make_table(name)
   local blocks = { tbl }
   if is_html() then
     -- A wide table scrolls inside this box on a phone; focusable, so a keyboard can scroll it.
-    local attrs = { { "role", "region" }, { "tabindex", "0" }, { "aria-label", spec.caption } }
+    local attrs = { { "role", "region" }, { "tabindex", "0" }, { "aria-label", attr_text(spec.caption) } }
     blocks = { pandoc.Div(blocks, pandoc.Attr("", { "bk-scroll" }, attrs)) }
   end
   if is_html() and spec.csv then
@@ -267,10 +280,14 @@ local function make_figure(name)
       plotly_done = true
     end
     local div = read_file("figures/" .. name .. ".html")
-    -- Attributes as a list of pairs: a Lua table's key order changes from run to run. A group,
-    -- not an img: the plot holds buttons (plotly's mode bar), which an img may not contain. It
-    -- scrolls sideways on a phone, so it is focusable.
-    local attrs = { { "role", "group" }, { "aria-label", spec.alt }, { "tabindex", "0" } }
+    -- Attributes as a list of pairs: a Lua table's key order changes from run to run.
+    if div:find("{{<", 1, true) then
+      -- plotly writes "<" inside its JSON as \u003c, so this is a bug, not seed text.
+      fail("figures/" .. name .. ".html contains '{{<', which Quarto would expand as a shortcode")
+    end
+    -- A group, not an img: the plot holds buttons (plotly's mode bar), which an img may not
+    -- contain. It scrolls sideways on a phone, so it is focusable.
+    local attrs = { { "role", "group" }, { "aria-label", attr_text(spec.alt) }, { "tabindex", "0" } }
     content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, attrs)) }
   elseif is_typst() then
     -- pandoc's typst writer drops an image's alt text: write the call, from string literals.
@@ -351,6 +368,12 @@ local function set_meta(meta)
   -- executive summary on page 1.
   if brief.author then
     meta.author = { text(brief.author) }
+    if quarto ~= nil then
+      -- Quarto builds `by-author` from `author` before user filters run (normalize.lua,
+      -- modules/authors.lua) and its HTML and typst title templates read only `by-author`
+      -- (title-metadata.html, typst-show.typ: it.name.literal): set it the way Quarto reads it.
+      meta["by-author"] = { { name = { literal = text(brief.author) } } }
+    end
   end
   return meta
 end

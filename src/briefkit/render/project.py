@@ -36,6 +36,12 @@ _LISTS = ("css", "include-in-header", "filters")
 _VARIABLES = ("papersize", "margin", "fontsize", "page-numbering")
 #: Quarto options that are document metadata.
 _METADATA = ("lang",)
+#: Quarto options with nothing to do for pandoc, and why.
+_QUARTO_ONLY = {
+    # Quarto's page without Bootstrap (src/format/html/format-html.ts: theme "none"); pandoc's
+    # own HTML template has none to begin with.
+    "minimal": "html",
+}
 
 
 def load_project(root: Path) -> Mapping[str, Any]:
@@ -96,6 +102,16 @@ def format_options(project: Mapping[str, Any], fmt: Format) -> dict[str, Option]
     return options
 
 
+def _filter_paths(filters: Any) -> list[Any]:
+    """Filter paths in Quarto's order; an entry may be ``{path, type, at}``.
+
+    ``at`` (a Quarto entry point such as ``post-render``) only orders filters around Quarto's
+    own, which pandoc does not run; the order among briefkit's filters is the same.
+    """
+    entries = filters if isinstance(filters, list) else [filters]
+    return [e.get("path") if isinstance(e, dict) else e for e in entries]
+
+
 def pandoc_defaults(project: Mapping[str, Any], fmt: Format) -> dict[str, Any]:
     """The pandoc defaults (as a mapping) that give ``fmt`` the house style of ``project``."""
     defaults: dict[str, Any] = {}
@@ -104,6 +120,10 @@ def pandoc_defaults(project: Mapping[str, Any], fmt: Format) -> dict[str, Any]:
     problems: list[Problem] = []
     for key, (value, where, line) in format_options(project, fmt).items():
         plain = _plain(value)
+        if key == "filters":
+            plain = _filter_paths(plain)
+        if key in _QUARTO_ONLY and _QUARTO_ONLY[key] == fmt.quarto_to:
+            continue
         if key in _DEFAULTS_KEYS:
             if key in _LISTS and not isinstance(plain, list):
                 plain = [plain]
@@ -113,7 +133,7 @@ def pandoc_defaults(project: Mapping[str, Any], fmt: Format) -> dict[str, Any]:
         elif key in _METADATA:
             metadata[key] = plain
         else:
-            known = ", ".join(sorted([*_DEFAULTS_KEYS, *_VARIABLES, *_METADATA]))
+            known = ", ".join(sorted([*_DEFAULTS_KEYS, *_VARIABLES, *_METADATA, *_QUARTO_ONLY]))
             problems.append(
                 Problem(
                     Path(PROJECT_FILE),
