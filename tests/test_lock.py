@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from briefkit import build
 from briefkit.build import BuildOptions, run_build
 from briefkit.errors import EXIT_ENVIRONMENT, BuildLocked
-from briefkit.lock import build_lock
+from briefkit.lock import build_lock, hold
 
 from .conftest import SEED
 
@@ -99,3 +100,28 @@ def test_notebooks_command_takes_the_same_lock(
     assert capsys.readouterr().err.startswith(
         f"briefkit: error: another build is running in {folder} (waited 0.3 s"
     )
+
+
+def test_build_lock_is_reentrant_in_its_thread_only(tmp_path: Path) -> None:
+    outcome: list[str] = []
+
+    def other_thread() -> None:
+        try:
+            with build_lock(tmp_path, wait=0.1):
+                outcome.append("entered")
+        except BuildLocked:
+            outcome.append("locked")
+
+    with build_lock(tmp_path, wait=0.1), build_lock(tmp_path, wait=0.1):
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert outcome == ["locked"]
+    # Other locks (the Quarto render's) are not re-entrant.
+    lock = tmp_path / "x.lock"
+    with (
+        pytest.raises(BuildLocked),
+        hold(lock, wait=0.1, busy="busy"),
+        hold(lock, wait=0.1, busy="busy"),
+    ):
+        pass

@@ -22,14 +22,16 @@ DEFAULT_WAIT = 5.0
 
 
 @contextmanager
-def hold(path: Path, *, wait: float, busy: str) -> Iterator[Path]:
+def hold(path: Path, *, wait: float, busy: str, reentrant: bool = False) -> Iterator[Path]:
     """Hold the file lock ``path``; after ``wait`` seconds raise BuildLocked(``busy``).
 
     The lock is an flock on the file, so the kernel releases it when its holder dies: a killed
-    build never blocks the next one (the file itself stays, and does not matter).
+    build never blocks the next one (the file itself stays, and does not matter). With
+    ``reentrant``, a thread that holds it already holds it again at once (flock would wait for
+    itself); other threads and processes still wait.
     """
     key = (threading.get_ident(), path.resolve())
-    if key in _HELD:  # this thread holds it already (a release around its build)
+    if reentrant and key in _HELD:  # this thread holds it already (a release around its build)
         yield path
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,5 +59,6 @@ def build_lock(folder: Path, *, wait: float = DEFAULT_WAIT) -> Iterator[Path]:
         f"another build is running in {folder} (waited {wait:g} s for {path}); "
         "wait for it to finish, or stop it"
     )
-    with hold(path, wait=wait, busy=busy):
+    # Re-entrant: a release holds its seed's build lock around the build it runs.
+    with hold(path, wait=wait, busy=busy, reentrant=True):
         yield path
