@@ -20,8 +20,8 @@ def test_the_projects_house_style_as_pandoc_defaults() -> None:
         "filters": ["briefing/filters/briefkit.lua", "briefing/filters/table-captions.lua"],
         "embed-resources": True,
         "css": ["briefing/brief.css"],
-        "table-of-contents": True,
-        "toc-depth": 2,
+        # The HTML's table of contents is the filter's (a sidebar, folded on a phone).
+        "table-of-contents": False,
         "shift-heading-level-by": 1,
         "metadata": {"lang": "en-GB"},
     }

@@ -361,7 +361,7 @@ def meta_step(ctx: BuildContext) -> None:
     meta_path = ctx.build / "brief.json"
     parts = {
         **ctx.check_parts, "content": ctx.content, "timestamp": ctx.timestamp,
-        "engine": ctx.engine.version(), "status": ctx.status,
+        "engine": ctx.engine.version(), "status": ctx.status, "formats": list(ctx.formats),
         "releases": history.release_marks(ctx.root, ctx.slug),
         "data": fingerprint.tree_digests(ctx.build, fingerprint.files_under(ctx.build / "data")),
     }  # fmt: skip
@@ -374,6 +374,8 @@ def meta_step(ctx: BuildContext) -> None:
             brief_metadata(seed, version, ctx.status, ctx.timestamp, ctx.engine.version(),
                            ctx.content)
         )  # fmt: skip
+        # The HTML links to the PDF when both are built.
+        meta["formats"] = list(ctx.formats)
         if ctx.before_render is not None:
             meta.update(ctx.before_render(ctx.build, seed))
         elif ctx.status == "draft":

@@ -41,8 +41,9 @@ PALE = PALETTE["pale"]
 STANCE_SCORE = {"supports": 2, "mixed": 0.5, "neutral": 0, "wary": -1, "opposes": -2}
 #: Heatmap colours over STANCE_SCORE (-2 .. 2): red through a neutral grey to green.
 STANCE_SCALE = [[0, RED], [0.25, "#e8b4bc"], [0.5, "#f4f4f4"], [0.75, "#a8d5c2"], [1, GREEN]]
-#: Heatmap colours of a requirement: none (0), implied or inferred (1), stated (2).
-REQUIREMENT_SCALE = [[0, PALE], [0.5, "#9fb3c8"], [1, NAVY]]
+#: Heatmap colours of a requirement: none (0), implied or inferred (1), stated (2). The two
+#: with a white label are dark enough for it (contrast >= 4.5:1, WCAG AA).
+REQUIREMENT_SCALE = [[0, PALE], [0.5, "#4a6a8c"], [1, NAVY]]
 
 
 class Setup(NamedTuple):
