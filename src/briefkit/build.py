@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from briefkit import lock, notebooks, steps
 from briefkit.context import BuildContext
 from briefkit.errors import InputError
-from briefkit.render import FORMATS
+from briefkit.render import DEFAULT_FORMATS, FORMATS
 from briefkit.seeds import build_dir, seed_dir
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class BuildOptions:
     root: Path
     seed: str
     engine: str = "auto"
-    formats: tuple[str, ...] = ("html", "pdf")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     timeout: float = notebooks.DEFAULT_TIMEOUT
     #: "draft" (stamped <version>-dev+<hash>) or "release" (stamped <version>; see release.py).
     status: str = "draft"

@@ -11,7 +11,7 @@ from pathlib import Path
 from briefkit import __version__
 from briefkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, BriefkitError
 from briefkit.escape import terminal_text
-from briefkit.render import FORMATS
+from briefkit.render import DEFAULT_FORMATS, FORMATS
 
 logger = logging.getLogger("briefkit")
 
@@ -55,7 +55,12 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build a draft brief into _build/<seed>/")
     b.add_argument("--seed", action="append", help="seed to build (default: every seed)")
     b.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    b.add_argument("--formats", type=_formats, default=("html", "pdf"), help="html,pdf (default)")
+    b.add_argument(
+        "--formats",
+        type=_formats,
+        default=DEFAULT_FORMATS,
+        help=f"{','.join(DEFAULT_FORMATS)} (default)",
+    )
     b.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
 
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")

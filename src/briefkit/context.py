@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefkit import __version__, command, fingerprint, notebooks
 from briefkit.errors import BriefkitError, InputError
-from briefkit.render import get_engine
+from briefkit.render import DEFAULT_FORMATS, get_engine, needs_static_figures
 from briefkit.seeds import build_dir, seed_dir
 from briefkit.stamps import Stamp, StepCache
 
@@ -57,7 +57,7 @@ class BuildContext:
 
     root: Path
     slug: str
-    formats: tuple[str, ...] = ("html", "pdf")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     engine_name: str = "auto"
     timeout: float = notebooks.DEFAULT_TIMEOUT
     #: "draft" (stamped <version>-dev+<hash>) or "release" (stamped <version>).
@@ -103,7 +103,7 @@ class BuildContext:
     @property
     def static(self) -> bool:
         """Whether figures need static (SVG) exports: only the PDF uses them."""
-        return "pdf" in self.formats
+        return needs_static_figures(self.formats)
 
     def deps_of(self, names: Iterable[str]) -> dict[str, str]:
         """The versions of Python and of the distributions ``names``."""

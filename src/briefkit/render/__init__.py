@@ -7,7 +7,14 @@ from collections.abc import Callable
 
 from briefkit.errors import BriefkitError, InputError
 from briefkit.render.base import Engine, RenderJob, verify_output
-from briefkit.render.formats import FORMATS, REGISTRY, Format, get_format, needs_static_figures
+from briefkit.render.formats import (
+    DEFAULT_FORMATS,
+    FORMATS,
+    REGISTRY,
+    Format,
+    get_format,
+    needs_static_figures,
+)
 from briefkit.render.pandoc import PandocEngine
 from briefkit.render.quarto import QuartoEngine
 
@@ -16,6 +23,7 @@ logger = logging.getLogger("briefkit")
 ENGINES: dict[str, Callable[[], Engine]] = {"quarto": QuartoEngine, "pandoc": PandocEngine}
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "ENGINES",
     "FORMATS",
     "REGISTRY",

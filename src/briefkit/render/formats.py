@@ -74,6 +74,8 @@ PDF = Format(
 
 #: Every format, by name, in the order they are rendered and listed.
 REGISTRY: dict[str, Format] = {f.name: f for f in (HTML, PDF)}
+#: What a build renders when no format is asked for.
+DEFAULT_FORMATS: tuple[str, ...] = ("html", "pdf")
 #: {format: output file name}: what the build and the CLI used before the registry existed.
 FORMATS: dict[str, str] = {name: f.output for name, f in REGISTRY.items()}
 
