@@ -194,12 +194,17 @@ def figure_specs(build_dir: Path) -> list[Path]:
 
 
 def export_figures(
-    build_dir: Path, *, static: bool = True, specs: Sequence[Path] | None = None
+    build_dir: Path,
+    *,
+    static: bool | Sequence[str] = True,
+    specs: Sequence[Path] | None = None,
 ) -> list[Path]:
-    """Make each figure's HTML div (pinned id) and, if ``static``, its SVG (one Chromium).
+    """Make each figure's HTML div (pinned id) and its static files (one Chromium).
 
-    ``specs`` are the figure JSON files to export (default: all of the build's).
+    ``static`` names the static files wanted ("svg" for the PDF, "png" for Word; True means
+    SVG only, False none). ``specs`` are the figure JSON files to export (default: all).
     """
+    kinds = ("svg",) if static is True else () if static is False else tuple(static)
     import plotly.io as pio
 
     specs = figure_specs(build_dir) if specs is None else specs
@@ -223,8 +228,8 @@ def export_figures(
         html_path.write_text(div, encoding="utf-8")
         written.append(html_path)
         figures.append((name, fig))
-    if static and figures:
-        written += _export_svgs(build_dir, figures)
+    if kinds and figures:
+        written += _export_static(build_dir, figures, kinds)
     return written
 
 
@@ -290,7 +295,13 @@ def stop_chromium() -> None:
         kaleido.stop_sync_server(silence_warnings=True)
 
 
-def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
+#: Pixels per CSS pixel of PNG figures: sharp in print at a page's width.
+PNG_SCALE = 2
+
+
+def _export_static(
+    build_dir: Path, figures: list[tuple[str, Any]], kinds: Sequence[str]
+) -> list[Path]:
     from briefkit.errors import ToolNotFound
 
     try:
@@ -312,17 +323,24 @@ def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
             layout = fig.get("layout", {})
             width = layout.get("width") or 900
             height = layout.get("height") or 450
-            svg = kaleido.calc_fig_sync(
-                fig, opts={"format": "svg", "width": width, "height": height}
-            )
-            text = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
-            path = build_dir / "figures" / f"{name}.svg"
-            path.write_text(_pin_svg_ids(text, name), encoding="utf-8")
-            paths.append(path)
+            if "svg" in kinds:
+                svg = kaleido.calc_fig_sync(
+                    fig, opts={"format": "svg", "width": width, "height": height}
+                )
+                text = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
+                path = build_dir / "figures" / f"{name}.svg"
+                path.write_text(_pin_svg_ids(text, name), encoding="utf-8")
+                paths.append(path)
+            if "png" in kinds:
+                opts = {"format": "png", "width": width, "height": height, "scale": PNG_SCALE}
+                png = kaleido.calc_fig_sync(fig, opts=opts)
+                path = build_dir / "figures" / f"{name}.png"
+                path.write_bytes(png if isinstance(png, bytes) else bytes(png))
+                paths.append(path)
     finally:
         if own_session:
             kaleido.stop_sync_server(silence_warnings=True)
-    logger.debug("exported %d SVG figure(s)", len(paths))
+    logger.debug("exported %d static figure file(s) (%s)", len(paths), ", ".join(kinds))
     return paths
 
 
