@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docx
 import plotly.graph_objects as go
 import pytest
 
@@ -259,6 +260,26 @@ def test_seed_text_that_looks_like_a_shortcode_stays_text_under_quarto(
     assert visible(f"cell {code}") in visible(text)
     assert visible(f"c {code}") in visible(text)
     assert 'aria-label="a {{\u2060&lt; env FAKE_SECRET &gt;}}"' in html
+
+
+def test_word_renders_with_quarto_from_the_same_project(tmp_path: Path, fake_quarto: Path) -> None:
+    """`--to docx` with _quarto.yml's reference document; dated like the embedded engine's."""
+    job = make_job(tmp_path, ("docx",), qmd='# Brief\n\n::: {.bk-table name="t"}\n:::\n')
+    Artifacts(job.build_dir).table(
+        "t", columns=[("v", "Value")], rows=[{"v": "one"}], caption="The one table's caption"
+    )
+    (job.build_dir / "brief.json").write_text(json.dumps({**META, "version": "1.2.3"}))
+    path = QuartoEngine().render(job)["docx"]
+    assert path == job.build_dir / "brief.docx"
+    assert calls(fake_quarto)[-1]["argv"][:4] == ["render", "briefing/brief.qmd", "--to", "docx"]
+    document = docx.Document(str(path))
+    assert [p.text for p in document.paragraphs if p.style.name == "Table Caption"] == [
+        "The one table's caption"
+    ]
+    assert document.core_properties.version == "1.2.3"
+    assert round(document.sections[0].left_margin.cm, 1) == 2.0  # the reference document's
+    first = path.read_bytes()
+    assert QuartoEngine().render(job)["docx"].read_bytes() == first
 
 
 def test_html_is_quartos_minimal_page_not_bootstrap(tmp_path: Path, fake_quarto: Path) -> None:

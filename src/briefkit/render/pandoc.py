@@ -46,7 +46,10 @@ def pandoc_args(job: RenderJob, fmt: Format, output: Path, defaults: Path) -> li
 
     The house style (filters, CSS, paper, margins, ...) is in ``defaults``, written from
     ``_quarto.yml`` (see ``briefkit.render.project``); only what is this build's is given here.
+    ``briefkit-media`` is the build folder as the written document refers to it: the typst
+    source sits in it; pandoc reads (and embeds) any other output's files from the project.
     """
+    media = "." if fmt.intermediate else os.path.relpath(job.build_dir, job.root)
     return [
         os.fspath(job.source),
         "--defaults",
@@ -59,7 +62,7 @@ def pandoc_args(job: RenderJob, fmt: Format, output: Path, defaults: Path) -> li
         "--metadata",
         f"briefkit-build={job.build_dir.resolve()}",
         "--metadata",
-        "briefkit-media=.",
+        f"briefkit-media={media}",
         # pandoc only warns about a missing resource and exits 0; make every warning fatal.
         "--fail-if-warnings",
         "--output",
