@@ -202,11 +202,9 @@ local function make_figure(name)
     content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
   else
     -- Word reads PNG everywhere (an SVG needs a PNG fallback that pandoc makes only with
-    -- rsvg-convert), and pandoc embeds it, reading it from here; other writers refer to SVG.
-    local src = media .. "/figures/" .. name .. ".svg"
-    if is_format("docx") then
-      src = build .. "/figures/" .. name .. ".png"
-    end
+    -- rsvg-convert); other writers refer to the SVG.
+    local ext = is_format("docx") and ".png" or ".svg"
+    local src = media .. "/figures/" .. name .. ext
     local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), src, "", pandoc.Attr("", {}, { width = "100%" }))
     content = { pandoc.Plain({ img }) }
   end
