@@ -10,7 +10,6 @@ is ever cached), which cost about 0.7 s of CPU per kernel here.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import nox
@@ -84,8 +83,6 @@ def notebooks(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite, including a real build of the brief."""
     install(session, "test")
-    if shutil.which("pdftotext") is None:
-        session.warn("pdftotext (poppler-utils) is missing: PDF text tests will fail")
     session.run("pytest", *session.posargs)
 
 

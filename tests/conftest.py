@@ -47,14 +47,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "_build" / SEED
 
 
-def find_chromium() -> str | None:
-    """Chromium or Chrome from BRIEFKIT_CHROMIUM or PATH."""
+def find_chromium() -> str:
+    """Chromium or Chrome from BRIEFKIT_CHROMIUM, else the one a build uses (fetched if none)."""
     if os.environ.get("BRIEFKIT_CHROMIUM"):
         return os.environ["BRIEFKIT_CHROMIUM"]
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        if found := shutil.which(name):
-            return found
-    return None
+    from briefkit.browser import find_chromium as briefkit_chromium
+    from briefkit.errors import BriefkitError
+
+    try:
+        return briefkit_chromium()
+    except BriefkitError as exc:
+        pytest.fail(f"the HTML tests need Chromium: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +66,6 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     exe = find_chromium()
-    if exe is None:
-        pytest.fail("Chromium is required for the HTML tests (Debian: apt-get install chromium)")
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=exe,

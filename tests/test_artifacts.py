@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
-from briefkit import artifacts
+from briefkit import artifacts, browser
 from briefkit.artifacts import _pin_svg_ids, _pin_trace_uids
 
 
@@ -30,21 +30,20 @@ def test_pin_trace_uids_names_unnamed_traces_only() -> None:
     assert [t.uid for t in traces] == ["map-0", "mine"]
 
 
-class FakeKaleido:
-    """Stands in for kaleido's sync server: records starts, stops and figures."""
+class FakeSession:
+    """Stands in for briefkit.browser.Session: records starts, figures and stops."""
 
-    def __init__(self) -> None:
-        self.calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
-    def start_sync_server(self, **_: object) -> None:
+    def __init__(self, exe: str, timeout: float) -> None:
         self.calls.append("start")
 
-    def stop_sync_server(self, **_: object) -> None:
-        self.calls.append("stop")
-
-    def calc_fig_sync(self, fig: dict[str, object], **_: object) -> bytes:
+    def svg(self, fig: dict[str, object], width: int, height: int) -> str:
         self.calls.append("svg")
-        return b"<svg/>"
+        return "<svg/>"
+
+    def close(self) -> None:
+        self.calls.append("stop")
 
 
 def write_spec(build: Path, name: str) -> Path:
@@ -57,9 +56,10 @@ def write_spec(build: Path, name: str) -> Path:
 def test_an_early_chromium_session_serves_every_export_until_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeKaleido()
-    monkeypatch.setitem(sys.modules, "kaleido", fake)
-    monkeypatch.setattr(artifacts, "find_chromium", lambda: "/usr/bin/chromium")
+    fake = FakeSession
+    fake.calls = []
+    monkeypatch.setattr(browser, "Session", fake)
+    monkeypatch.setattr(browser, "find_chromium", lambda: "/usr/bin/chromium")
     a, b = write_spec(tmp_path, "a"), write_spec(tmp_path, "b")
     artifacts.start_chromium()
     try:

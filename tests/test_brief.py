@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from briefkit.build import BuildOptions, run_build
 
 from .conftest import copy_project
+from .pdf import grey_pages, pdf_text
 from .second_seed import SLUG as SECOND
 from .second_seed import TITLE as SECOND_TITLE
 from .second_seed import write_second_seed
@@ -93,13 +93,6 @@ def inspect_html(browser: Any, html: Path, width: int = 1100) -> dict[str, Any]:
     result["external"] = external
     result["figure_specs"] = n
     return result
-
-
-def pdf_text(pdf: Path, *pages: int) -> str:
-    args = ["pdftotext", "-layout"]
-    if pages:
-        args += ["-f", str(pages[0]), "-l", str(pages[-1])]
-    return subprocess.run([*args, str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -187,32 +180,19 @@ def test_pdf_has_running_header_with_version_and_status(built: Path) -> None:
 
 
 @pytest.mark.parametrize("which", ["first", "second"])
-def test_nothing_in_the_pdf_runs_off_the_page(
-    which: str, built: Path, second: Path, tmp_path: Path
-) -> None:
+def test_nothing_in_the_pdf_runs_off_the_page(which: str, built: Path, second: Path) -> None:
     """No table, figure or text reaches into the right margin of any page (A4, 2 cm margins)."""
     pdf = (built if which == "first" else second) / "brief.pdf"
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(tmp_path / "p")], check=True)
-    pages = sorted(tmp_path.glob("p-*.pgm"))
+    pages = grey_pages(pdf, 40)
     assert pages
-    for page in pages:
-        width, height, pixels = read_pgm(page)
+    for number, page in enumerate(pages, 1):
+        width, height = page.width, page.height
         margin = int(40 / 2.54 * 2.0) - 3  # 2 cm at 40 dpi, less a little anti-aliasing slack
         for y in range(height):
-            row = pixels[y * width : (y + 1) * width]
-            assert min(row[width - margin :]) > 200, (
-                f"{page.name}: ink in the right margin at row {y}"
-            )
-            assert min(row[:margin]) > 200, f"{page.name}: ink in the left margin at row {y}"
-
-
-def read_pgm(path: Path) -> tuple[int, int, bytes]:
-    """Read a binary (P5) PGM file."""
-    data = path.read_bytes()
-    parts = data.split(maxsplit=4)
-    assert parts[0] == b"P5"
-    width, height = int(parts[1]), int(parts[2])
-    return width, height, parts[4][: width * height]
+            row = page.row(y)
+            where = f"page {number}, row {y}"
+            assert min(row[width - margin :]) > 200, f"{where}: ink in the right margin"
+            assert min(row[:margin]) > 200, f"{where}: ink in the left margin"
 
 
 def test_every_quote_in_the_appendix_has_a_location(built: Path) -> None:

@@ -210,8 +210,8 @@ def test_missing_chromium_exits_4_before_any_notebook_runs(project: Path) -> Non
     assert proc.returncode == EXIT_ENVIRONMENT
     assert messages(proc.stderr) == [
         "briefkit: error: Chromium (BROWSER_PATH=/nonexistent/chromium) not found: PDF figures "
-        "need Chrome or Chromium (Debian: apt-get install chromium; or run kaleido_get_chrome; "
-        "BROWSER_PATH names one); or build HTML only with --formats html"
+        "need Chrome or Chromium: install Chromium (Debian: apt-get install chromium), set "
+        "BROWSER_PATH to a Chrome or Chromium, or build HTML only with --formats html"
     ]
     assert not (project / "_build" / SEED / "notebooks").exists()
 

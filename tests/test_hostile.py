@@ -19,6 +19,7 @@ from briefkit.escape import visible
 
 from .conftest import copy_project
 from .hostile import HOSTILE
+from .pdf import pdf_text
 from .test_brief import SECTIONS
 
 pytestmark = pytest.mark.build
@@ -155,11 +156,7 @@ def test_hostile_html_has_only_the_briefs_own_scripts(hostile_build: Path) -> No
 
 
 def test_hostile_pdf_text_contains_every_string(hostile_build: Path) -> None:
-    # -raw keeps the text order and the spaces typst sets around "=" (the default drops them).
-    text = subprocess.run(
-        ["pdftotext", "-raw", str(hostile_build / "brief.pdf"), "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+    text = pdf_text(hostile_build / "brief.pdf")
     flat = visible(text)
     missing = [s for s in EXPECTED if visible(s) not in flat]
     assert missing == []

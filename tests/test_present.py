@@ -45,6 +45,13 @@ def test_locate_gives_paragraph_and_span() -> None:
     assert locate(article, "not there") is None
 
 
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\u2028"])
+def test_paragraphs_are_counted_the_same_whatever_the_line_endings(newline: str) -> None:
+    article = "First paragraph.\nSecond one.\n\nThird, after a blank line.\n".replace("\n", newline)
+    found = [locate(article, q) for q in ("First paragraph", "Second one", "Third, after")]
+    assert [loc.paragraph if loc else None for loc in found] == [1, 2, 3]
+
+
 @pytest.mark.parametrize(
     ("field", "role"),
     [

@@ -308,6 +308,52 @@ def test_python_tag_is_rejected_and_never_run(project: Path, tmp_path: Path) -> 
     assert not marker.exists()
 
 
+def yaml_problems(path: Path, text: str) -> list[str]:
+    """The problems ``load_yaml_file`` reports for a file holding ``text``."""
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        load_yaml_file(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_yaml_alias_bomb_is_refused_before_the_tree_is_built(tmp_path: Path) -> None:
+    path = tmp_path / "reading.yaml"
+    # A "billion laughs": each level repeats the one before nine times (9**6 leaves).
+    bomb = ["a0: &a0 [lol]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 7)]
+    assert yaml_problems(path, "\n".join(bomb) + "\n") == [
+        # a3 is [9 x a2 = 9 x [9 x a1 = 9 x [9 x a0 = [lol]]]]: 1 + 9 * (1 + 9 * (1 + 9 * 2))
+        f"{path}:5: YAML aliases stand for more than 10,000 values here (*a3 repeats 1,549): "
+        "write the values out"
+    ]
+
+
+def test_shared_yaml_values_still_load_but_an_endless_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("a: &x [one, {two: 2}]\nb: *x\nc: [*x, *x]\n")
+    shared = ["one", {"two": 2}]
+    assert load_yaml_file(path).plain == {"a": shared, "b": shared, "c": [shared, shared]}
+    assert yaml_problems(path, "a: &x [one, *x]\n") == [
+        f"{path}:1: YAML alias *x is inside its own anchor (endless data)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("x: " + "[" * 5000 + "]" * 5000 + "\n", 1),
+        ("- " * 5000 + "x\n", 1),  # block sequences, nested on one line
+    ],
+)
+def test_deep_yaml_nesting_is_an_input_error_not_a_crash(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    path = tmp_path / "reading.yaml"
+    assert yaml_problems(path, text) == [
+        f"{path}:{line}: YAML nesting deeper than 64 levels (a reading needs fewer than 10)"
+    ]
+
+
 def test_yaml11_on_key_stays_a_key(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("on: C1\nanswer: NO\nversion: 1.10\n")
@@ -410,6 +456,12 @@ def test_sentences_split_on_stops_and_lines_but_not_abbreviations() -> None:
         "Really?",
         "A last line",
     ]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\u2029"])
+def test_sentences_split_at_any_line_ending(newline: str) -> None:
+    text = f"A title{newline}A first line{newline}{newline}A last line{newline}"
+    assert [text[s:e] for s, e in sentences(text)] == ["A title", "A first line", "A last line"]
 
 
 def test_first_seed_covers_every_substantive_sentence_and_excludes_the_biography() -> None:
@@ -593,3 +645,27 @@ def test_reading_package_reexports_resolve_and_light_modules_skip_pydantic() -> 
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "True []", proc.stderr
+
+
+def test_seed_files_past_the_documented_limits_are_refused_before_parsing(tmp_path: Path) -> None:
+    seed = write_water_seed(tmp_path)
+    article = (WATER_ARTICLE * (1_000_000 // len(WATER_ARTICLE) + 1)).encode()
+    (seed / "article.txt").write_bytes(article)
+    reading = seed / "reading.yaml"
+    reading.write_text(reading.read_text() + "#" * 512 * 1024 + "\n")
+    with pytest.raises(InvalidInput) as info:
+        load_seed(tmp_path, "water")
+    assert [str(p) for p in info.value.problems] == [
+        f"{seed / 'article.txt'}: is {len(article):,} bytes, more than the 1,000,000 an article "
+        "may have (see docs/reading.md, Limits)",
+        f"{reading}: is {reading.stat().st_size:,} bytes, more than the 524,288 a YAML file "
+        "may have (see docs/reading.md, Limits)",
+    ]
+
+
+def test_a_folder_where_a_file_should_be_is_an_input_error(tmp_path: Path) -> None:
+    seed = write_water_seed(tmp_path)
+    (seed / "brief.yaml").unlink()
+    (seed / "brief.yaml").mkdir()
+    with pytest.raises(InvalidInput, match=r"brief\.yaml: not a file"):
+        load_seed(tmp_path, "water")

@@ -25,6 +25,7 @@ from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked, I
 from briefkit.reading.seed import load_seed
 
 from .conftest import SEED, copy_project
+from .pdf import pdf_text as read_pdf_text
 
 
 def fake_build(opts: BuildOptions) -> BuildResult:
@@ -343,8 +344,7 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(
 
 
 def pdf_text(path: Path) -> str:
-    proc = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True)
-    return " ".join(proc.stdout.split())
+    return " ".join(read_pdf_text(path).split())
 
 
 @pytest.mark.build

@@ -32,6 +32,7 @@ from briefkit.render.quarto import (
 )
 
 from .conftest import SEED, copy_project
+from .pdf import pdf_text
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE = Path(__file__).resolve().parent / "fake_quarto.py"
@@ -75,12 +76,6 @@ def make_job(
     build.mkdir(parents=True)
     (build / "brief.json").write_text(json.dumps(META), encoding="utf-8")
     return RenderJob(root, Path(source), build, formats, 1700000000)
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
 
 
 def test_quarto_args_are_exact() -> None:

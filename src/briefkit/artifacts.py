@@ -19,6 +19,13 @@ from typing import Any
 
 from briefkit import escape
 
+# The Chromium functions live in briefkit.browser; cache.py still calls them through here.
+from briefkit.browser import chromium_open as chromium_open
+from briefkit.browser import chromium_session
+from briefkit.browser import find_chromium as find_chromium
+from briefkit.browser import start_chromium as start_chromium
+from briefkit.browser import stop_chromium as stop_chromium
+
 logger = logging.getLogger("briefkit")
 
 Cell = str | int | float | bool | None
@@ -233,68 +240,6 @@ def export_figures(
     return written
 
 
-CHROMIUM_HINT = (
-    "PDF figures need Chrome or Chromium (Debian: apt-get install chromium; or run "
-    "kaleido_get_chrome; BROWSER_PATH names one); or build HTML only with --formats html"
-)
-
-
-def find_chromium() -> str:
-    """The Chrome or Chromium that kaleido would start (BROWSER_PATH, PATH, usual places)."""
-    from briefkit.errors import ToolNotFound
-
-    try:
-        from choreographer.browsers import Chromium
-
-        found = Chromium.find_browser(skip_local=False)
-    except Exception as exc:  # its search is best effort; any failure means "none found"
-        logger.debug("looking for Chromium failed: %s", exc)
-        found = None
-    if found is None or not (Path(found).is_file() and os.access(found, os.X_OK)):
-        where = (
-            f" (BROWSER_PATH={os.environ['BROWSER_PATH']})" if "BROWSER_PATH" in os.environ else ""
-        )
-        raise ToolNotFound(f"Chromium{where}", CHROMIUM_HINT)
-    return str(found)
-
-
-#: Whether start_chromium opened the session: export_figures then uses it and leaves it open.
-_SESSION = {"open": False}
-
-
-def start_chromium() -> bool:
-    """Start the one Chromium session for SVG exports now, in the background; True if started.
-
-    Chromium takes seconds to start; started while the notebooks run, it is ready when the
-    figures are. ``export_figures`` uses it until ``stop_chromium``. A failure here is only
-    logged: ``export_figures`` then starts a session of its own and reports the problem.
-    """
-    try:
-        import kaleido
-
-        kaleido.start_sync_server(silence_warnings=True)
-    except Exception as exc:
-        logger.debug("could not start Chromium early: %s", exc)
-        return False
-    _SESSION["open"] = True
-    return True
-
-
-def chromium_open() -> bool:
-    """Whether ``start_chromium`` opened a session that is not stopped yet."""
-    return _SESSION["open"]
-
-
-def stop_chromium() -> None:
-    """Stop the Chromium session if one is running (a no-op otherwise)."""
-    import sys
-
-    kaleido = sys.modules.get("kaleido")
-    _SESSION["open"] = False
-    if kaleido is not None:
-        kaleido.stop_sync_server(silence_warnings=True)
-
-
 #: Pixels per CSS pixel of PNG figures: sharp in print at a page's width.
 PNG_SCALE = 2
 
@@ -302,44 +247,22 @@ PNG_SCALE = 2
 def _export_static(
     build_dir: Path, figures: list[tuple[str, Any]], kinds: Sequence[str]
 ) -> list[Path]:
-    from briefkit.errors import ToolNotFound
-
-    try:
-        import kaleido
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise ToolNotFound("kaleido", "pip install kaleido") from exc
-    find_chromium()
-    # A session start_chromium opened stays open for the next export; else one of our own.
-    own_session = not _SESSION["open"]
-    if own_session:
-        try:
-            kaleido.start_sync_server(silence_warnings=True)
-        except Exception as exc:
-            raise ToolNotFound("Chromium", f"{CHROMIUM_HINT} ({exc})") from exc
     paths = []
-    try:
+    # The session start_chromium opened stays open for the next export; else one of our own.
+    with chromium_session() as chromium:
         for name, fig in figures:
             _pin_trace_uids(fig, name)
             layout = fig.get("layout", {})
-            width = layout.get("width") or 900
-            height = layout.get("height") or 450
+            width, height = layout.get("width") or 900, layout.get("height") or 450
             if "svg" in kinds:
-                svg = kaleido.calc_fig_sync(
-                    fig, opts={"format": "svg", "width": width, "height": height}
-                )
-                text = svg.decode("utf-8") if isinstance(svg, bytes) else str(svg)
+                svg = chromium.svg(fig, width, height)
                 path = build_dir / "figures" / f"{name}.svg"
-                path.write_text(_pin_svg_ids(text, name), encoding="utf-8")
+                path.write_text(_pin_svg_ids(svg, name), encoding="utf-8")
                 paths.append(path)
             if "png" in kinds:
-                opts = {"format": "png", "width": width, "height": height, "scale": PNG_SCALE}
-                png = kaleido.calc_fig_sync(fig, opts=opts)
                 path = build_dir / "figures" / f"{name}.png"
-                path.write_bytes(png if isinstance(png, bytes) else bytes(png))
+                path.write_bytes(chromium.png(fig, width, height, PNG_SCALE))
                 paths.append(path)
-    finally:
-        if own_session:
-            kaleido.stop_sync_server(silence_warnings=True)
     logger.debug("exported %d static figure file(s) (%s)", len(paths), ", ".join(kinds))
     return paths
 

@@ -124,11 +124,14 @@ def touch_notebook(notebook: Path, value: str) -> None:
 # --- the naive baseline ------------------------------------------------------------------------
 
 _NAIVE_FIGURES = """
-import json, sys
+import json, os, sys
 from pathlib import Path
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
+from briefkit.browser import find_chromium
 build = Path(sys.argv[1]); static = sys.argv[2] == "1"
+if static:  # the browser briefkit uses (kaleido alone would not find a fetched one)
+    os.environ["BROWSER_PATH"] = find_chromium()
 for spec_path in sorted((build / "figures").glob("*.json")):
     fig = pio.from_json(json.dumps(json.loads(spec_path.read_text())["figure"]))
     name = spec_path.stem
@@ -220,10 +223,12 @@ job = notebooks.NotebookJob(empty, build / "empty-out.ipynb", {})
 notebooks.execute(job, cwd=root)  # warm imports
 t = time.perf_counter(); notebooks.execute(job, cwd=root); out["kernel"] = time.perf_counter() - t
 if "pdf" in formats:
-    import kaleido
+    from briefkit import browser
+    exe = browser.find_chromium()
     t = time.perf_counter()
-    kaleido.start_sync_server(silence_warnings=True)
-    kaleido.stop_sync_server(silence_warnings=True)
+    session = browser.Session(exe, browser.browser_timeout())
+    session.ready()
+    session.close()
     out["chromium"] = time.perf_counter() - t
     t = time.perf_counter(); artifacts.export_figures(build, static=True)
     out["chromium_and_figures"] = time.perf_counter() - t

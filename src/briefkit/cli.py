@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
         help=f"{','.join(DEFAULT_FORMATS)} (default)",
     )
     b.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    b.add_argument(
+        "--no-download", action="store_true",
+        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
+    )  # fmt: skip
 
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
@@ -80,6 +85,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
     r.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
     r.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another build")
+    r.add_argument(
+        "--no-download", action="store_true",
+        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
+    )  # fmt: skip
 
     d = sub.add_parser("diff", help="print what changed between two releases")
     d.add_argument("old", help="the older release, e.g. v1.0.0")
@@ -183,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
+    if getattr(args, "no_download", False):
+        from briefkit.browser import NO_DOWNLOAD_ENV
+
+        # For this process only: the browser module reads it wherever a figure needs Chrome.
+        os.environ[NO_DOWNLOAD_ENV] = "1"
     try:
         code: int = args.run(args)
         return code

@@ -138,3 +138,7 @@ class ToolNotFound(EnvironmentProblem):
 
 class BuildLocked(EnvironmentProblem):
     """Another build holds the lock."""
+
+
+class BrowserFailed(EnvironmentProblem):
+    """Chromium was found but did not start, draw or stop in time."""

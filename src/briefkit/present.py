@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from briefkit.reading.anchors import Anchor, anchor
+from briefkit.reading.coverage import paragraph
 
 STATUS_LABELS = {"stated": "Stated", "implied": "Implied", "inferred": "Analyst's inference"}
 STATUS_MEANING = {
@@ -89,9 +90,7 @@ def quote_role(field: str) -> str:
 
 def location(article: str, span: Anchor) -> QuoteLocation:
     """The paragraph (the article's non-empty lines, from 1) and span of an anchored quote."""
-    before = article[: span.start]
-    paragraph = sum(1 for line in before.split("\n")[:-1] if line.strip()) + 1
-    return QuoteLocation(paragraph, span.start, span.end)
+    return QuoteLocation(paragraph(article, span.start), span.start, span.end)
 
 
 def locate(article: str, quote: str) -> QuoteLocation | None:

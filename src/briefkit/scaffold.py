@@ -9,7 +9,7 @@ from pathlib import Path
 
 from briefkit.errors import InputError, InvalidInput, Problem
 from briefkit.reading.coverage import sentences
-from briefkit.reading.yamlfile import read_text
+from briefkit.reading.yamlfile import ARTICLE_LIMIT, read_text
 from briefkit.seeds import seed_dir
 
 
@@ -72,7 +72,7 @@ def new_seed(root: Path, slug: str, article: Path) -> Path:
     target = seed_dir(root, slug, exists=False)
     if target.exists():
         raise InputError(f"seed {slug!r} already exists at {target}: not overwriting it")
-    text = read_text(article)
+    text = read_text(article, limit=ARTICLE_LIMIT, what="an article")
     if not text.strip():
         raise InvalidInput([Problem(article, None, "", "the article is empty")])
     raw = article.read_bytes()

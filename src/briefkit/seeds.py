@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
-from briefkit.errors import SeedNotFound
+from briefkit.errors import InvalidInput, Problem, SeedNotFound
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
+logger = logging.getLogger("briefkit")
+
 
 def seed_dir(root: Path, slug: str, *, exists: bool = True) -> Path:
-    """Return ``root/seeds/slug`` after checking that ``slug`` is a plain seed name."""
+    """Return ``root/seeds/slug`` after checking that ``slug`` is a plain seed name.
+
+    An existing seed is also checked to stay where it is (``confine``).
+    """
     if not SLUG.match(slug):
         raise SeedNotFound(
             f"seed name {slug!r} is not valid: use lower-case letters, digits and '-' only"
@@ -19,13 +25,49 @@ def seed_dir(root: Path, slug: str, *, exists: bool = True) -> Path:
     path = root / "seeds" / slug
     if exists and not path.is_dir():
         raise SeedNotFound(f"no seed {slug!r}: {path} does not exist")
+    if exists:
+        confine(root, path)
     return path
 
 
+def confine(root: Path, folder: Path) -> None:
+    """Refuse a seed folder that resolves outside the project, or a link out of the folder.
+
+    A seed's files are read, hashed and quoted into the brief, so a link to a file elsewhere
+    (``article.txt -> ~/notes``) would publish it: nothing is read until this check passes.
+    """
+    base = folder.resolve()
+    if not base.is_relative_to(root.resolve()):
+        message = f"resolves to {base}, outside the project: a seed must live in it (no links out)"
+        raise InvalidInput([Problem(folder, None, "", message)])
+    problems = []
+    # rglob lists a link to a folder without descending into it, so every link is seen here.
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() and not path.resolve().is_relative_to(base):
+            message = (
+                f"resolves to {path.resolve()}, outside the seed folder: a seed's files must be "
+                "in it (no links out)"
+            )
+            problems.append(Problem(path, None, "", message))
+    if problems:
+        raise InvalidInput(problems)
+
+
 def list_seeds(root: Path) -> list[str]:
-    """The seeds under ``root/seeds``, sorted."""
+    """The seeds under ``root/seeds``, sorted; a folder with an invalid name is warned about."""
     base = root / "seeds"
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and SLUG.match(p.name))
+    found = []
+    for path in sorted(base.iterdir()):
+        if not path.is_dir() or path.name.startswith("."):
+            continue
+        if SLUG.match(path.name):
+            found.append(path.name)
+        else:
+            logger.warning(
+                "skipped seeds/%r: not a seed name (use lower-case letters, digits and '-')",
+                path.name,
+            )
+    return found
 
 
 def build_dir(root: Path, slug: str) -> Path:

@@ -12,6 +12,10 @@ from briefkit.reading.anchors import QuoteAnchor, clip
 _ABBREVIATIONS = ("U.S.", "U.K.", "U.N.", "E.U.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.", "e.g.",
                   "i.e.", "etc.", "vs.", "No.", "Gen.", "Sen.", "Rep.", "Jr.", "Sr.")  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+|$)")
+#: Line breaks as ``str.splitlines`` sees them (LF, CRLF, a lone CR, U+2028, ...): an article
+#: saved with old Mac or Windows line endings is split into the same lines as with LF.
+LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class Sentence:
 def sentences(text: str) -> list[tuple[int, int]]:
     """Split ``text`` into sentence spans: at . ! ? before whitespace, and at line breaks."""
     spans: list[tuple[int, int]] = []
-    for para in re.finditer(r"[^\n]+", text):
+    for para in _LINE.finditer(text):
         start = para.start()
         for end_mark in _SENTENCE_END.finditer(para.group()):
             end = para.start() + end_mark.end()
@@ -48,6 +52,12 @@ def sentences(text: str) -> list[tuple[int, int]]:
         if s < e:
             cleaned.append((s, e))
     return cleaned
+
+
+def paragraph(text: str, offset: int) -> int:
+    """The paragraph (non-empty line, from 1) of ``text`` that holds ``offset``."""
+    before = LINE_BREAK.split(text[:offset])
+    return sum(1 for line in before[:-1] if line.strip()) + 1
 
 
 @dataclass(frozen=True)

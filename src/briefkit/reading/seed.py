@@ -13,7 +13,7 @@ from briefkit.reading.checks import cross_check
 from briefkit.reading.coverage import Coverage, coverage
 from briefkit.reading.model import BriefMeta, Reading, Source
 from briefkit.reading.validation import validate
-from briefkit.reading.yamlfile import YamlFile, load_yaml_file, read_text
+from briefkit.reading.yamlfile import ARTICLE_LIMIT, YamlFile, load_yaml_file, read_text
 from briefkit.seeds import seed_dir
 
 
@@ -51,7 +51,9 @@ def load_seed(root: Path, slug: str) -> Seed:
     path = seed_dir(root, slug)
     problems: list[Problem] = []
     article_path = path / "article.txt"
-    article: str | None = _collect(problems, lambda: read_text(article_path))
+    article: str | None = _collect(
+        problems, lambda: read_text(article_path, limit=ARTICLE_LIMIT, what="an article")
+    )
     if article is not None and not article.strip():
         problems.append(Problem(article_path, None, "", "the article is empty"))
         article = None

@@ -9,15 +9,74 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent
 
 from briefkit.errors import InvalidInput, Problem
+
+#: Nesting deeper than any seed file needs. ruamel composes (and briefkit copies) a tree
+#: recursively, so a file thousands of levels deep would otherwise end in a RecursionError.
+MAX_DEPTH = 64
+#: How many values the aliases (``*name``) of one file may stand for in all. An alias repeats
+#: a subtree; the first seed shares a few small ones, while a few hundred bytes of nested
+#: aliases ("billion laughs") stand for millions of values once copied and validated.
+MAX_ALIASED = 10_000
+
+
+class _Refused(MarkedYAMLError):
+    """YAML that is valid but not plain data within bounds: too deep, or an alias bomb."""
+
+
+class _PlainComposer(Composer):
+    """Composes plain data within bounds: nesting up to ``MAX_DEPTH``, aliases up to
+    ``MAX_ALIASED`` values in all, no alias inside its own anchor (an endless structure).
+    Each is refused when met, before the tree exists.
+    """
+
+    level = 0
+    #: Values composed so far, and values the aliases met so far stand for.
+    composed = 0
+    aliased = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose one node, counting the values an alias stands for."""
+        event = self.parser.peek_event()
+        # The size of each anchored subtree, by node; absent while the node is being composed.
+        sizes: dict[int, int] = self.__dict__.setdefault("sizes", {})
+        if isinstance(event, AliasEvent) and event.anchor in self.anchors:
+            size = sizes.get(id(self.anchors[event.anchor]))
+            if size is None:
+                message = f"YAML alias *{event.anchor} is inside its own anchor (endless data)"
+                raise _Refused(problem=message, problem_mark=event.start_mark)
+            self.aliased += size
+            if self.aliased > MAX_ALIASED:
+                message = (
+                    f"YAML aliases stand for more than {MAX_ALIASED:,} values here "
+                    f"(*{event.anchor} repeats {size:,}): write the values out"
+                )
+                raise _Refused(problem=message, problem_mark=event.start_mark)
+            return super().compose_node(parent, index)
+        if self.level >= MAX_DEPTH:
+            message = f"YAML nesting deeper than {MAX_DEPTH} levels (a reading needs fewer than 10)"
+            raise _Refused(problem=message, problem_mark=event.start_mark)
+        self.level += 1
+        self.composed += 1
+        before = self.composed + self.aliased
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.level -= 1
+        if getattr(event, "anchor", None) is not None:
+            sizes[id(node)] = 1 + self.composed + self.aliased - before
+        return node
 
 
 def _yaml() -> YAML:
     # YAML 1.2 (core schema): `NO`, `yes`, `on` and `1:30` stay strings. Timestamps stay strings
     # too, so an impossible date is reported by validation with its line, not by the parser.
     yaml = YAML(typ="rt")
+    yaml.Composer = _PlainComposer
     yaml.version = (1, 2)
     yaml.allow_duplicate_keys = False
     yaml.constructor.add_constructor(
@@ -122,13 +181,15 @@ class YamlFile:
 
 def load_yaml_file(path: Path) -> YamlFile:
     """Read a UTF-8 YAML file safely; syntax errors, duplicate keys and tags are InvalidInput."""
-    text = read_text(path)
+    text = read_text(path, limit=YAML_LIMIT, what="a YAML file")
     try:
         tree = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if isinstance(exc, _Refused):
+            raise InvalidInput([Problem(path, line, "", message)]) from None
         duplicate = re.match(r'found duplicate key "(.*?)" with value', message)
         if duplicate and exc.problem_mark is not None:
             key = duplicate.group(1)
@@ -162,9 +223,28 @@ def _first_key_line(lines: list[str], key: str, line: int, column: int) -> int |
     return None
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file with no byte-order mark, naming the file on failure."""
+#: The largest article and YAML file a seed may have, in bytes. A policy article is 5-50 kB
+#: and the first seed's reading 25 kB; inputs 5x-20x past these limits took minutes and GiBs
+#: (parsing and anchoring are repeated in every notebook), so they are refused up front.
+ARTICLE_LIMIT = 1_000_000
+YAML_LIMIT = 512 * 1024
+
+
+def read_text(path: Path, *, limit: int | None = None, what: str = "file") -> str:
+    """Read a UTF-8 text file with no byte-order mark, naming the file on failure.
+
+    A file larger than ``limit`` bytes (a ``what``) is refused before it is read.
+    """
     try:
+        if not path.is_file() and path.exists():
+            raise InvalidInput([Problem(path, None, "", "not a file")])
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            message = (
+                f"is {size:,} bytes, more than the {limit:,} {what} may have "
+                "(see docs/reading.md, Limits)"
+            )
+            raise InvalidInput([Problem(path, None, "", message)])
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise InvalidInput([Problem(path, None, "", "file not found")]) from exc
