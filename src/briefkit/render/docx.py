@@ -6,8 +6,8 @@ A4 with 2 cm margins, navy headings, captions small and grey, tables with a shad
 row, a running header (short title, then version and status) from page 2 and page numbers
 ``n / N``. The header reads the build's values from document properties the Lua filter sets
 (``DOCPROPERTY bk-title``, ``bk-stamp``): field codes are the template's, never seed text.
-Regenerate it with ``python -m briefkit.render.docx``; a test checks the file is what the
-code makes.
+Regenerate it with ``python -m briefkit.render`` (pandoc's own reference document comes
+from the pandoc briefkit uses); a test checks the file is what the code makes.
 
 A DOCX is a zip: ``make_reproducible`` dates every entry and ``docProps/core.xml``'s created and
 modified at the build's timestamp (whichever engine wrote it), and records the brief's version
@@ -20,7 +20,6 @@ import datetime as dt
 import io
 import json
 import re
-import sys
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -236,24 +235,3 @@ def make_reproducible(path: Path, build_dir: Path, timestamp: int) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def main() -> None:
-    """Write ``briefing/brief-reference.docx`` from the pandoc briefkit uses."""
-    import tempfile
-
-    from briefkit import command
-    from briefkit.render.pandoc import pandoc_binary
-
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
-    with tempfile.TemporaryDirectory() as tmp:
-        default = Path(tmp) / "reference.docx"
-        command.run(
-            [pandoc_binary(), "--output", default, "--print-default-data-file", "reference.docx"],
-            timeout=60,
-        )
-        (root / REFERENCE_DOC).write_bytes(reference_doc(default.read_bytes()))
-
-
-if __name__ == "__main__":
-    main()

@@ -175,3 +175,26 @@ class PandocEngine:
             tmp.unlink(missing_ok=True)
             if between_tmp is not None:
                 between_tmp.unlink(missing_ok=True)
+
+
+def default_reference_doc() -> bytes:
+    """pandoc's own ``reference.docx``, from the pandoc this engine runs."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        default = Path(tmp) / "reference.docx"
+        command.run(
+            [pandoc_binary(), "--output", default, "--print-default-data-file", "reference.docx"],
+            timeout=60,
+        )
+        return default.read_bytes()
+
+
+def main() -> None:
+    """Write the brief's Word reference document (``briefing/brief-reference.docx``) again."""
+    import sys
+
+    from briefkit.render.docx import REFERENCE_DOC, reference_doc
+
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    (root / REFERENCE_DOC).write_bytes(reference_doc(default_reference_doc()))
