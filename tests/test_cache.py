@@ -112,11 +112,13 @@ def test_artifact_log_keeps_only_files_under_the_build(tmp_path: Path) -> None:
 def test_artifacts_writer_logs_what_it_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pandas as pd
+
     log = tmp_path / "written"
     monkeypatch.setenv(artifacts.ARTIFACT_LOG_ENV, str(log))
     out = artifacts.Artifacts(tmp_path / "b")
     out.text("t", "x")
-    out.table("tb", columns=[("k", "K")], rows=[{"k": 1}], caption="c")
+    out.table("tb", pd.DataFrame({"k": [1]}), labels={"k": "K"}, caption="c")
     logged = read_artifact_log(log, tmp_path / "b")
     assert [p.relative_to(tmp_path / "b").as_posix() for p in logged] == [
         "data/tb.csv", "tables/tb.json", "texts/t.json",
@@ -170,7 +172,8 @@ def fake_execute_all(
 ) -> list[Path]:
     """Each notebook writes artifacts derived from its source, parameters and seed."""
     for job in jobs:
-        seed_dir = cwd / "seeds" / job.parameters["seed"]
+        # As views.setup does: the seed is loaded from under the "root" parameter.
+        seed_dir = cwd / job.parameters["root"] / "seeds" / job.parameters["seed"]
         h = hashlib.sha256(job.source.read_bytes() + json.dumps(job.parameters).encode())
         for f in sorted(seed_dir.iterdir()):
             h.update(f.read_bytes())
@@ -590,6 +593,92 @@ def test_failed_notebook_is_not_recorded_but_others_are(
     # The failed build stopped before the exports, so they run now too.
     again = fake_build(project).executed
     assert again == ["notebook-timeline", "figures", "export", "meta", *RENDERS]
+
+
+def test_artifacts_of_a_failed_notebook_are_removed_before_rendering(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    build_dir = project / "_build" / SEED
+
+    def write_then_fail(
+        jobs: Sequence[notebooks.NotebookJob], *, cwd: Path, **kw: Any
+    ) -> list[Path]:
+        job = jobs[0]
+        old = dict(os.environ)
+        os.environ.update(job.env)  # as in the notebook's kernel: its writes are logged
+        try:
+            out = artifacts.Artifacts(cwd / job.parameters["build_dir"])
+            out.table("matrix-left-over", columns=[("k", "K")], rows=[{"k": 1}], caption="Old.")
+            out.text("left-over", "from an edited reading")
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+        raise NotebookFailed(job.source, None, "RuntimeError", "at the end")
+
+    edit_notebook(project, "timeline")
+    monkeypatch.setattr(notebooks, "execute_all", write_then_fail)
+    with pytest.raises(NotebookFailed):
+        fake_build(project)
+    assert (build_dir / "data" / "matrix-left-over.csv").is_file()
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    assert "notebook-timeline" in fake_build(project).executed
+    left = [p.name for p in build_dir.rglob("*left-over*")]
+    assert left == []
+    downloads = (build_dir / "downloads.json").read_text(encoding="utf-8")
+    assert "left-over" not in downloads
+
+
+def test_a_seed_edited_while_the_notebooks_run_is_not_served_once_reverted(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reading = project / "seeds" / SEED / "reading.yaml"
+    original = reading.read_text(encoding="utf-8")
+
+    def edit_meanwhile(jobs: Sequence[notebooks.NotebookJob], **kw: Any) -> list[Path]:
+        reading.write_text(original + "\n# edited while the build runs\n", encoding="utf-8")
+        return fake_execute_all(jobs, **kw)
+
+    monkeypatch.setattr(notebooks, "execute_all", edit_meanwhile)
+    fake_build(project)
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    reading.write_text(original, encoding="utf-8")
+    fake_build(project)
+    texts = project / "_build" / SEED / "texts"
+    served = {p.name: p.read_text() for p in sorted(texts.iterdir())}
+    shutil.rmtree(project / "_build")
+    fake_build(project)
+    assert {p.name: p.read_text() for p in sorted(texts.iterdir())} == served
+
+
+def test_a_build_of_fewer_formats_leaves_no_older_output_beside_the_new(
+    project: Path, engine: FakeEngine
+) -> None:
+    fake_build(project)
+    build_dir = project / "_build" / SEED
+    append(project / "briefing" / "brief.qmd", "\n")
+    assert fake_build(project, ("html",)).executed == ["figures", "meta", "render-html"]
+    assert sorted(p.name for p in build_dir.glob("brief.*")) == ["brief.html", "brief.json"]
+    assert StepCache(build_dir).load("render-pdf") is None
+    assert fake_build(project).executed == ["figures", *RENDERS]
+
+
+def test_a_build_failing_after_the_check_leaves_no_brief(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_build(project)
+    build_dir = project / "_build" / SEED
+
+    def fail(jobs: Sequence[notebooks.NotebookJob], **_: object) -> list[Path]:
+        raise NotebookFailed(jobs[0].source, None, "RuntimeError", "boom")
+
+    edit_notebook(project, "timeline")
+    monkeypatch.setattr(notebooks, "execute_all", fail)
+    with pytest.raises(NotebookFailed):
+        fake_build(project)
+    assert sorted(p.name for p in build_dir.glob("brief.*")) == ["brief.json"]
+    monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
+    assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
 
 
 # --- a real build ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -10,10 +11,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from briefkit import cli, context, steps
+from briefkit import cli, context, stamps, steps
 from briefkit.cli import main
 from briefkit.errors import (
     EXIT_ENVIRONMENT,
@@ -22,6 +24,7 @@ from briefkit.errors import (
     EXIT_INVALID_INPUT,
     EXIT_OK,
     EXIT_STEP_FAILED,
+    InputError,
 )
 from briefkit.reading.yamlfile import load_yaml_file
 from briefkit.render import RenderJob
@@ -331,3 +334,78 @@ def test_exit_0_only_when_every_requested_output_is_whole(
     assert code == EXIT_STEP_FAILED
     assert messages(capsys.readouterr().err)[0].startswith(f"briefkit: error: {message}")
     assert outputs(project) == []
+
+
+# --- the build's environment: dates, file types, permissions, full disks ------------------------
+
+
+@pytest.mark.parametrize("value", ["99999999999999", "253402300800", "-1"])
+def test_source_date_epoch_out_of_range_exits_2_before_any_notebook(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    monkeypatch.setattr(steps, "notebook_steps", lambda ctx: pytest.fail("notebooks ran"))
+    assert main(["--root", str(project), "build", "--seed", SEED]) == EXIT_INVALID_INPUT
+    err = messages(capsys.readouterr().err)
+    assert err == [
+        f"briefkit: error: SOURCE_DATE_EPOCH={value} is out of range: give seconds since "
+        "1970-01-01 UTC, from 0 to 253402300799 (9999-12-31)"
+    ]
+
+
+def test_without_git_or_source_date_epoch_a_release_is_refused_and_a_draft_warned(
+    project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    with pytest.raises(InputError, match=r"no date for the release: .* has no git history; set "):
+        context.source_date_epoch(project, release=True)
+    assert context.source_date_epoch(project) == 0
+    assert "the draft is dated 1970-01-01" in caplog.text
+    code = main(["--root", str(project), "release", "patch", "--engine", "pandoc"])
+    assert code == EXIT_INVALID_INPUT
+    assert not (project / "dist" / SEED).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        (".lock", Path.mkdir, "is not a file: briefkit keeps its lock there; remove it"),
+        (".cache", Path.touch, "is not a folder: briefkit keeps its build there; remove it"),
+    ],
+)
+def test_lock_or_cache_of_the_wrong_file_type_exits_4_naming_it(
+    project: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    make: Any,
+    message: str,
+) -> None:
+    path = project / "_build" / SEED / name
+    path.parent.mkdir(parents=True)
+    make(path)
+    assert main(["--root", str(project), "build", "--seed", SEED]) == EXIT_ENVIRONMENT
+    err = messages(capsys.readouterr().err)
+    assert err == [f"briefkit: error: {path.resolve()} {message}"]
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
+)
+def test_a_full_disk_or_read_only_build_folder_exits_4_naming_the_path(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    code: int,
+    text: str,
+) -> None:
+    def refused(path: Path, data: object) -> None:
+        raise OSError(code, text, str(path))
+
+    monkeypatch.setattr(stamps, "write_json", refused)
+    assert main(["--root", str(project), "build", "--seed", SEED]) == EXIT_ENVIRONMENT
+    stamp = project.resolve() / "_build" / SEED / ".cache" / "check.json"
+    assert messages(capsys.readouterr().err) == [
+        f"briefkit: error: cannot write or read {stamp}: {text} "
+        "(check the folder's permissions and the free space)"
+    ]

@@ -9,6 +9,7 @@ import string
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 import typst
@@ -109,9 +110,7 @@ class _Cells(HTMLParser):
 def filter_table(tmp: Path, texts: list[str], to: str) -> Path:
     """Render a one-column table artifact of ``texts`` through the brief's Lua filter."""
     build = tmp / "build"
-    Artifacts(build).table(
-        "t", columns=[("v", "Value")], rows=[{"v": t} for t in texts], caption="c"
-    )
+    Artifacts(build).table("t", pd.DataFrame({"v": texts}), labels={"v": "Value"}, caption="c")
     (build / "brief.json").write_text(
         json.dumps({"title": "T", "subtitle": "S", "date": "D", "stamp": "x"})
     )
@@ -203,7 +202,7 @@ def test_csv_cell_defuses_formulas_only(cell: object, expected: object) -> None:
 
 def test_table_csv_has_defused_cells(tmp_path: Path) -> None:
     Artifacts(tmp_path).table(
-        "t", columns=[("v", "V")], rows=[{"v": "=1+1"}, {"v": "ok"}], caption="c"
+        "t", pd.DataFrame({"v": ["=1+1", "ok"]}), labels={"v": "V"}, caption="c"
     )
     with (tmp_path / "data" / "t.csv").open(newline="") as f:
         assert list(csv.reader(f)) == [["V"], ["'=1+1"], ["ok"]]

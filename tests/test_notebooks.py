@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 
 import nbformat
@@ -9,6 +11,10 @@ import pytest
 
 from briefkit.errors import NotebookFailed
 from briefkit.notebooks import NotebookJob, execute, execute_all, find_notebooks, strip_volatile
+
+from .conftest import copy_project
+from .hostile import HOSTILE
+from .test_hostile import write_hostile_seed
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = find_notebooks(REPO)
@@ -186,3 +192,41 @@ def test_execute_runs_the_kernel_in_cwd_without_changing_ours(
     execute(NotebookJob(src, tmp_path / "out" / "cwd.ipynb", {}), cwd=work)
     assert (work / "here.txt").read_text() == str(work)
     assert set(moves) <= {ours}
+
+
+def displayed_tables(notebook: Path) -> list[str]:
+    """The HTML of every DataFrame an executed notebook shows."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [
+        "".join(out["data"]["text/html"])
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if "text/html" in out.get("data", {}) and 'class="dataframe"' in out["data"]["text/html"]
+    ]
+
+
+@pytest.mark.build
+def test_executed_notebooks_show_every_table_they_write(built: Path) -> None:
+    shown = [
+        t for nb in sorted((built / "notebooks").glob("*.ipynb")) for t in displayed_tables(nb)
+    ]
+    tables = sorted((built / "tables").glob("*.json"))
+    assert len(shown) == len(tables)
+    for path in tables:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        heads = [f"<th>{html.escape(c['label'], quote=False)}</th>" for c in spec["columns"]]
+        assert any(all(h in t for h in heads) for t in shown), f"{path.stem} is not shown"
+
+
+def test_a_notebook_shows_seed_text_escaped(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project", seeds=())
+    write_hostile_seed(root)
+    params = {"seed": "hostile", "root": ".", "build_dir": "_build/hostile"}
+    job = NotebookJob(root / "notebooks" / "arguments.ipynb", tmp_path / "out.ipynb", params)
+    shown = "".join(displayed_tables(execute(job, cwd=root)))
+    assert "Supported by" in shown
+    for text in HOSTILE:
+        assert html.escape(text, quote=False) in shown
+        if text != html.escape(text, quote=False):
+            assert text not in shown

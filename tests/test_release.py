@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +24,16 @@ from briefkit import release as rel
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult
 from briefkit.cli import main
+from briefkit.context import input_digests
 from briefkit.diff import Change, diff_readings, diff_table
-from briefkit.errors import EXIT_ENVIRONMENT, EXIT_INVALID_INPUT, BuildLocked, InputError
+from briefkit.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_INPUT,
+    BuildLocked,
+    InputError,
+)
+from briefkit.lock import build_lock
 from briefkit.reading.seed import load_seed
 
 from .conftest import SEED, copy_project
@@ -32,6 +44,13 @@ def fake_build(opts: BuildOptions) -> BuildResult:
     """A stand-in for run_build that writes small outputs the way the real one does."""
     root = opts.root.resolve()
     seed = load_seed(root, opts.seed)
+    # Like the real build, it reads the seed's files with the bytes it was given instead.
+    known = {}
+    if "brief.yaml" in opts.seed_files:
+        text = opts.seed_files["brief.yaml"].decode()
+        seed = replace(seed, version=re.search(r"^version: (\S+)", text, re.M).group(1))  # type: ignore[union-attr]
+        known[f"seeds/{seed.slug}/brief.yaml"] = hashlib.sha256(text.encode()).hexdigest()
+    inputs = input_digests(root, seed.path, known)
     build = root / "_build" / seed.slug
     (build / "data").mkdir(parents=True, exist_ok=True)
     conditions = [c.id for c in seed.reading.conditions]
@@ -40,14 +59,16 @@ def fake_build(opts: BuildOptions) -> BuildResult:
         for m in seed.reading.measures
     ]
     (build / "data" / "condition-matrix.csv").write_text("\n".join(rows) + "\n")
-    extra = dict(opts.before_render(build)) if opts.before_render else {}
+    extra = dict(opts.before_render(build, seed)) if opts.before_render else {}
     write_json(build / "brief.json", {"title": "A brief", **extra})
     html = build / "brief.html"
     html.write_text(f"<html>{seed.version} {json.dumps(extra)}</html>\n")
     pdf = build / "brief.pdf"
     pdf.write_bytes(b"%PDF-1.7\n" + seed.version.encode() + b"\n%%EOF\n")
     outputs = {"html": html, "pdf": pdf}
-    return BuildResult(seed.slug, seed.version, "fake", "fake 1.0", outputs, {}, "0" * 64, 0)
+    return BuildResult(
+        seed.slug, seed.version, "fake", "fake 1.0", outputs, {}, "0" * 64, 0, [], inputs, seed
+    )
 
 
 @pytest.fixture
@@ -276,6 +297,143 @@ def test_diff_command_prints_changes_between_releases(
     assert f"no release at {missing}" in capsys.readouterr().err
 
 
+def test_brief_yaml_keeps_its_version_and_drafts_wait_until_the_release_is_published(
+    faked: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def draft_can_start() -> bool:
+        # As a concurrent draft build would, from another thread.
+        started: list[bool] = []
+
+        def try_lock() -> None:
+            try:
+                with build_lock(faked / "_build" / SEED, wait=0.1):
+                    started.append(True)
+            except BuildLocked:
+                started.append(False)
+
+        thread = threading.Thread(target=try_lock)
+        thread.start()
+        thread.join()
+        return started[0]
+
+    def watched_build(opts: BuildOptions) -> BuildResult:
+        seen.append((load_seed(faked, SEED).version, draft_can_start()))
+        return fake_build(opts)
+
+    real_publish = rel.publish
+
+    def watched_publish(*args: Any, **kwargs: Any) -> Path:
+        seen.append((load_seed(faked, SEED).version, draft_can_start()))
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(rel, "run_build", watched_build)
+    monkeypatch.setattr(rel, "publish", watched_publish)
+    assert do_release(faked).version == "0.1.1"
+    assert seen == [("0.1.0", False), ("0.1.0", False)]
+    assert load_seed(faked, SEED).version == "0.1.1"
+    assert json.loads((faked / "_build" / SEED / "brief.json").read_text())  # built
+
+
+KILL = """
+import os, signal, sys, time
+from pathlib import Path
+from briefkit import cli, release as rel
+from tests.test_release import fake_build
+rel.run_build = fake_build
+def die(*args, **kwargs):
+    os.kill(os.getpid(), getattr(signal, sys.argv[3]))
+    time.sleep(30)
+setattr(rel, sys.argv[2], die)
+sys.exit(cli.main(["--root", sys.argv[1], "release", "patch", "--engine", "pandoc"]))
+"""
+
+
+def killed_release(root: Path, where: str, signal_name: str = "SIGKILL") -> int:
+    """Run a (faked) release in a process that gets ``signal_name`` at ``where``."""
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL, str(root), where, signal_name],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return proc.returncode
+
+
+def test_a_release_killed_while_building_skips_no_version(faked: Path) -> None:
+    assert killed_release(faked, "run_build") == -signal.SIGKILL
+    assert load_seed(faked, SEED).version == "0.1.0"
+    assert do_release(faked).version == "0.1.1"
+
+
+def test_a_release_killed_before_switching_latest_is_finished_by_the_next_run(
+    faked: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert killed_release(faked, "switch_latest") == -signal.SIGKILL
+    assert (faked / "dist" / SEED / "v0.1.1" / "manifest.json").is_file()
+
+    def failing_build(opts: BuildOptions) -> BuildResult:
+        raise InputError("the next release fails in its build")
+
+    monkeypatch.setattr(rel, "run_build", failing_build)
+    with pytest.raises(InputError):
+        do_release(faked)
+    assert os.readlink(faked / "dist" / SEED / "latest") == "v0.1.1"
+    assert load_seed(faked, SEED).version == "0.1.1"
+    monkeypatch.setattr(rel, "run_build", fake_build)
+    assert do_release(faked).version == "0.1.2"
+
+
+def test_a_release_killed_before_writing_brief_yaml_is_finished_by_the_next_run(
+    faked: Path,
+) -> None:
+    assert killed_release(faked, "write_text_atomic") == -signal.SIGKILL
+    assert os.readlink(faked / "dist" / SEED / "latest") == "v0.1.1"
+    assert do_release(faked).version == "0.1.2"
+    assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock", SEED]
+
+
+def test_sigterm_stops_a_release_like_ctrl_c(faked: Path) -> None:
+    brief_yaml = (faked / "seeds" / SEED / "brief.yaml").read_bytes()
+    assert killed_release(faked, "run_build", "SIGTERM") == EXIT_INTERRUPTED
+    assert (faked / "seeds" / SEED / "brief.yaml").read_bytes() == brief_yaml
+    assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock"]
+    assert killed_release(faked, "switch_latest", "SIGTERM") == EXIT_INTERRUPTED
+    assert sorted(p.name for p in (faked / "dist").iterdir()) == [".lock"]
+    assert do_release(faked).version == "0.1.1"
+
+
+def test_a_damaged_reading_json_is_named_and_does_not_stop_drafts(
+    faked: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    do_release(faked)
+    damaged = faked / "dist" / SEED / "v0.1.1" / "reading.json"
+    damaged.chmod(0o644)
+    damaged.write_text('{"claims": [')
+    seed = load_seed(faked, SEED)
+    assert history.draft_changes(faked, seed)(faked / "_build" / SEED) == {}
+    assert f"{damaged}:1: not valid JSON" in caplog.text
+    capsys.readouterr()
+    assert main(["--root", str(faked), "diff", "v0.1.1", "v0.1.1"]) == EXIT_INVALID_INPUT
+    assert f"briefkit: error: {damaged.resolve()}:1: not valid JSON" in capsys.readouterr().err
+    with pytest.raises(InputError, match="the release is damaged"):
+        do_release(faked)
+
+
+def test_a_read_only_dist_exits_4_naming_it(
+    faked: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused(*, prefix: str, dir: Path) -> str:
+        raise OSError(errno.EROFS, "Read-only file system", str(dir))
+
+    monkeypatch.setattr(rel.tempfile, "mkdtemp", refused)
+    assert main(["--root", str(faked), "release", "patch"]) == EXIT_ENVIRONMENT
+    dist = faked.resolve() / "dist"
+    assert f"briefkit: error: cannot write or read {dist}: Read-only file system" in (
+        capsys.readouterr().err
+    )
+    assert load_seed(faked, SEED).version == "0.1.0"
+
+
 # --- the diff ---------------------------------------------------------------------------------
 
 
@@ -320,10 +478,13 @@ def test_diff_table_compares_cells_with_rows_keyed_by_id() -> None:
 def released_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Two copies of the project, each with a real first release (v0.1.1, pandoc engine)."""
     roots = []
-    for name in ("a", "b"):
-        root = copy_project(tmp_path_factory.mktemp(f"release-{name}") / "project")
-        do_release(root)
-        roots.append(root)
+    # A release needs a date: SOURCE_DATE_EPOCH (these copies have no git history).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SOURCE_DATE_EPOCH", "0")
+        for name in ("a", "b"):
+            root = copy_project(tmp_path_factory.mktemp(f"release-{name}") / "project")
+            do_release(root)
+            roots.append(root)
     return roots[0], roots[1]
 
 
@@ -349,8 +510,9 @@ def pdf_text(path: Path) -> str:
 
 @pytest.mark.build
 def test_reading_change_appears_in_changes_md_and_in_the_brief(
-    released_twice: tuple[Path, Path], tmp_path: Path
+    released_twice: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     root = tmp_path / "project"
     shutil.copytree(released_twice[0], root, symlinks=True)
     first = root / "dist" / SEED / "v0.1.1"

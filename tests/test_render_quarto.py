@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import docx
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -225,7 +226,7 @@ def test_author_line_is_set_the_way_quarto_reads_it(tmp_path: Path, fake_quarto:
 def test_tables_keep_their_captions_under_quarto(tmp_path: Path, fake_quarto: Path) -> None:
     job = make_job(tmp_path, ("pdf",), qmd='# Brief\n\n::: {.bk-table name="t"}\n:::\n')
     Artifacts(job.build_dir).table(
-        "t", columns=[("v", "Value")], rows=[{"v": "one"}], caption="The one table's caption"
+        "t", pd.DataFrame({"v": ["one"]}), labels={"v": "Value"}, caption="The one table's caption"
     )
     pdf = QuartoEngine().render(job)["pdf"]
     assert "The one table's caption" in pdf_text(pdf)
@@ -240,7 +241,7 @@ def test_seed_text_that_looks_like_a_shortcode_stays_text_under_quarto(
     qmd = '# Brief\n\n::: {.bk-table name="t"}\n:::\n\n::: {.bk-figure name="f"}\n:::\n'
     job = make_job(tmp_path, qmd=qmd)
     build = Artifacts(job.build_dir)
-    build.table("t", columns=[("v", "Value")], rows=[{"v": f"cell {code}"}], caption=code)
+    build.table("t", pd.DataFrame({"v": [f"cell {code}"]}), labels={"v": "Value"}, caption=code)
     build.figure("f", go.Figure(go.Scatter(x=[1], y=[1])), caption=f"c {code}", alt=f"a {code}")
     export_figures(job.build_dir, static=False)
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'

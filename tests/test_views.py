@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from briefkit import views
@@ -50,28 +51,31 @@ def test_notebooks_take_setup_and_colours_from_the_package(path: Path) -> None:
     assert re.findall(r"#[0-9a-fA-F]{6}\b", code) == [], "colours belong in briefkit.views"
 
 
-def test_setup_loads_the_seed_and_writes_into_the_build_folder(second: views.Setup) -> None:
-    seed, reading, out = second
+def test_setup_loads_the_seed_its_frames_and_writes_into_the_build_folder(
+    second: views.Setup,
+) -> None:
+    seed, reading, frames, out = second
     assert reading is seed.reading
+    assert frames.seed is seed
     assert out.root.name == seed.slug
     assert out.root.parent.name == "_build"
 
 
-def test_unlocks_lists_measures_then_proposals(second: views.Setup) -> None:
-    assert views.unlocks(second.reading, "K1") == ["M1", "M2", "P1"]
-    assert views.unlocks(second.reading, "K2") == ["M2", "P1"]
-    assert views.unlocks(second.reading, "K9") == []
+def test_joined_gives_every_index_entry_its_relations_in_order(second: views.Setup) -> None:
+    f = second.frames
+    unlocks = views.joined(f.unlocks, "condition", "item", pd.Index(["K2", "K9", "K1"]))
+    assert unlocks.to_dict() == {"K2": "M2, P1", "K9": "\u2014", "K1": "M1, M2, P1"}
+    whose = views.joined(f.held_by, "objection", "actor", f.objections.index, " & ".join)
+    assert whose.tolist() == ["A1"]
 
 
-def test_links_are_the_items_relations_without_the_authors_answers(second: views.Setup) -> None:
-    found = [(e.source, e.target, e.relation) for e in views.links(second.reading)]
-    assert found == [("C2", "O1", "attack"), ("O1", "P1", "attack")]
+def test_labels_of_statuses_kinds_and_reversibility(second: views.Setup) -> None:
+    f = second.frames
+    assert views.basis(f.stances.status).tolist() == ["Implied"]
+    assert views.capitalised(f.events.when).tolist() == ["Past", "Planned"]
+    reversible = pd.Series([True, False, None], dtype="boolean")
+    assert views.reversible(reversible).tolist() == ["Yes (snap-back)", "No", "Not stated"]
 
 
-def test_stances_by_actor_and_target(second: views.Setup) -> None:
-    (actor,) = second.reading.actors
-    assert views.stance_targets(second.reading) == ["P1"]
-    found = views.stance_on(actor, "P1")
-    assert found is not None
-    assert (found.stance, found.status) == ("opposes", "implied")
-    assert views.stance_on(actor, "C1") is None
+def test_stance_targets_in_reading_order(second: views.Setup) -> None:
+    assert views.stance_targets(second.frames) == ["P1"]

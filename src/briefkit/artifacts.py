@@ -7,15 +7,13 @@ a seed cannot act as markup in either engine.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from briefkit import escape
 
@@ -26,9 +24,16 @@ from briefkit.browser import find_chromium as find_chromium
 from briefkit.browser import start_chromium as start_chromium
 from briefkit.browser import stop_chromium as stop_chromium
 
+if TYPE_CHECKING:
+    # Only for annotations: the build imports this module, and a no-change build must not pay
+    # for pandas. Notebooks, which pass the frames, have it imported already.
+    import pandas as pd
+
 logger = logging.getLogger("briefkit")
 
 Cell = str | int | float | bool | None
+
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -36,6 +41,20 @@ def _check_name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"artifact name {name!r}: use lower-case letters, digits and '-'")
     return name
+
+
+def _cell(table: str, value: object) -> Cell:
+    """A table cell as plain JSON data: missing values (None, NaN, NA, NaT) become None."""
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | int | float | str):
+        return None if isinstance(value, float) and value != value else value
+    item = getattr(value, "item", None)  # a numpy scalar
+    if callable(item):
+        return _cell(table, item())
+    raise TypeError(f"table {table!r}: cell {value!r} is not text, a number or a boolean")
 
 
 #: Set by briefkit in a notebook's kernel: a file to which every written artifact is appended, so
@@ -72,40 +91,56 @@ class Artifacts:
     def table(
         self,
         name: str,
+        frame: pd.DataFrame,
         *,
-        columns: Sequence[tuple[str, str]],
-        rows: Sequence[Mapping[str, Cell]],
         caption: str,
+        labels: Mapping[str, str] | None = None,
         widths: Sequence[float] | None = None,
     ) -> Path:
-        """Write a table (JSON for the brief, CSV for readers); columns are (key, label)."""
+        """Write a DataFrame as a table: JSON for the brief, CSV for readers.
+
+        Its columns are the table's, in order, after a named index (an unnamed one is left out);
+        ``labels`` gives a column its heading (default: its name). Missing values are empty
+        cells; every cell must be text, a number or a boolean.
+        """
+        import pandas as pd
+
         _check_name(name)
-        keys = [k for k, _ in columns]
-        for i, row in enumerate(rows):
-            missing = [k for k in keys if k not in row]
-            if missing:
-                raise ValueError(f"table {name!r} row {i} lacks {missing}")
+        if frame.index.names != [None]:
+            frame = frame.reset_index()
+        keys = [str(k) for k in frame.columns]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"table {name!r}: duplicate columns {keys}")
+        labels = dict(labels or {})
+        unknown = sorted(set(labels) - set(keys))
+        if unknown:
+            raise ValueError(f"table {name!r}: labels for no column: {unknown}")
         if widths is not None and len(widths) != len(keys):
             raise ValueError(f"table {name!r}: {len(widths)} widths for {len(keys)} columns")
+        # Plain Python values, cell by cell: pandas' own conversions would turn a column of
+        # whole numbers with a gap into floats.
+        rows = [
+            [_cell(name, value) for value in row]
+            for row in frame.astype(object).to_numpy().tolist()
+        ]
+        headings = [labels.get(k, k) for k in keys]
         spec = {
             "caption": caption,
-            "columns": [{"key": k, "label": label} for k, label in columns],
-            "rows": [{k: row[k] for k in keys} for row in rows],
+            "columns": [{"key": k, "label": h} for k, h in zip(keys, headings, strict=True)],
+            "rows": [dict(zip(keys, row, strict=True)) for row in rows],
             "widths": list(widths) if widths else None,
             "csv": f"data/{name}.csv",
         }
         path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow([label for _, label in columns])
         # Cells a spreadsheet would run as formulas get a leading "'" (escape.csv_cell).
-        writer.writerows(
-            [["" if row[k] is None else escape.csv_cell(row[k]) for k in keys] for row in rows]
+        cells = [[escape.csv_cell(value) for value in row] for row in rows]
+        text = pd.DataFrame(cells, columns=keys, dtype=object).to_csv(
+            index=False, header=headings, lineterminator="\n", na_rep=""
         )
         data = _log_written(self.root / "data" / f"{name}.csv")
         data.parent.mkdir(parents=True, exist_ok=True)
-        data.write_text(buf.getvalue(), encoding="utf-8")
+        data.write_text(text, encoding="utf-8")
         return path
 
     def figure(self, name: str, fig: Any, *, caption: str, alt: str) -> Path:

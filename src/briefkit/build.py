@@ -39,8 +39,12 @@ class BuildOptions:
     timeout: float = notebooks.DEFAULT_TIMEOUT
     #: "draft" (stamped <version>-dev+<hash>) or "release" (stamped <version>; see release.py).
     status: str = "draft"
-    #: Called with the build folder after notebooks and figures; returns extra brief.json fields.
-    before_render: Callable[[Path], Mapping[str, Any]] | None = None
+    #: Called with the build folder and the seed (as the build read it) after notebooks and
+    #: figures; returns extra brief.json fields.
+    before_render: Callable[[Path, Seed], Mapping[str, Any]] | None = None
+    #: Seed files whose bytes the build takes instead of the seed folder's, by name (see
+    #: release.py: the new version's brief.yaml is written to the seed only once published).
+    seed_files: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +62,10 @@ class BuildResult:
     #: The steps that ran (the others were current): check, notebook-<name>, figures, export,
     #: meta, render-<format>.
     executed: list[str] = field(default_factory=list)
+    #: {path: sha256} of every input, as the build read them (its snapshot of the seed).
+    inputs: dict[str, str] = field(default_factory=dict)
+    #: The seed as the build loaded it (None when every step that needs it was current).
+    seed_loaded: Seed | None = None
 
 
 def run_build(opts: BuildOptions) -> BuildResult:
@@ -72,22 +80,31 @@ def run_build(opts: BuildOptions) -> BuildResult:
     with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
         ctx = BuildContext(
             root, opts.seed, tuple(opts.formats), opts.engine, opts.timeout, opts.status,
-            opts.before_render,
+            opts.before_render, opts.seed_files,
         )  # fmt: skip
-        for name, step in (
-            ("check", steps.check_step), ("notebooks", steps.notebook_steps),
-            ("figures", steps.figures_step), ("export", steps.export_step),
-            ("meta", steps.meta_step), ("render", steps.render_steps),
-        ):  # fmt: skip
-            t = time.perf_counter()
-            step(ctx)
-            timings[name] = time.perf_counter() - t
+        steps.check_step(ctx)
+        ctx.timestamp  # noqa: B018 - a bad SOURCE_DATE_EPOCH fails now, before any notebook runs
+        timings["check"] = time.perf_counter() - t0
+        try:
+            for name, step in (
+                ("notebooks", steps.notebook_steps), ("unowned", steps.remove_unowned),
+                ("figures", steps.figures_step), ("export", steps.export_step),
+                ("meta", steps.meta_step), ("render", steps.render_steps),
+            ):  # fmt: skip
+                t = time.perf_counter()
+                step(ctx)
+                timings[name] = time.perf_counter() - t
+        except BaseException:
+            # The inputs passed their checks, so the old brief is out of date: a failed or
+            # interrupted build leaves none (its exit code says why).
+            steps.clear_outputs(ctx)
+            raise
     timings["total"] = time.perf_counter() - t0
     if not ctx.executed:
         logger.info("%s: up to date", opts.seed)
     return BuildResult(
         opts.seed, ctx.version, ctx.engine.name, ctx.engine.version(), ctx.outputs, timings,
-        ctx.content, ctx.timestamp, ctx.executed,
+        ctx.content, ctx.timestamp, ctx.executed, ctx.input_digests(), ctx.loaded_seed,
     )  # fmt: skip
 
 

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from briefkit import __version__
-from briefkit.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, BriefkitError
+from briefkit.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_INPUT,
+    BriefkitError,
+)
 from briefkit.escape import terminal_text
 from briefkit.render import DEFAULT_FORMATS, FORMATS
 
@@ -188,6 +197,16 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+#: OS errors that say the machine, not briefkit, is in the way: exit 4 with the path.
+_ENVIRONMENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM (kill, a CI's timeout) stops briefkit like Ctrl-C: kernels stopped, partial
+    # outputs and releases removed, exit 130.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
@@ -197,6 +216,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # For this process only: the browser module reads it wherever a figure needs Chrome.
         os.environ[NO_DOWNLOAD_ENV] = "1"
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if on_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
         return code
@@ -209,13 +238,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("briefkit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # a bug: still one line, and the traceback on request
+    except OSError as exc:
+        if exc.errno not in _ENVIRONMENT_ERRNOS:
+            return _internal_error(args, exc)
         if args.debug:
-            logger.exception("internal error")
-        detail = " ".join(str(exc).split())
+            logger.exception("failed")
+        where = terminal_text(str(exc.filename)) if exc.filename else "a file"
         print(
-            f"briefkit: internal error: {type(exc).__name__}: {terminal_text(detail)} "
-            "(run with --debug for the traceback)",
+            f"briefkit: error: cannot write or read {where}: {exc.strerror} "
+            "(check the folder's permissions and the free space)",
             file=sys.stderr,
         )
-        return EXIT_INTERNAL
+        return EXIT_ENVIRONMENT
+    except Exception as exc:  # a bug: still one line, and the traceback on request
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    if args.debug:
+        logger.exception("internal error")
+    detail = " ".join(str(exc).split())
+    print(
+        f"briefkit: internal error: {type(exc).__name__}: {terminal_text(detail)} "
+        "(run with --debug for the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefkit import __version__, command, fingerprint, notebooks
-from briefkit.errors import BriefkitError, InputError
+from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
 from briefkit.render import DEFAULT_FORMATS, get_engine, static_figure_types
 from briefkit.seeds import build_dir, seed_dir
 from briefkit.stamps import Stamp, StepCache
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from briefkit.render import Engine
 
 logger = logging.getLogger("briefkit")
+
+#: Where a build keeps the copy of its seed and notebooks that its steps read.
+SNAPSHOT_DIR = ".snapshot"
 
 #: Distributions whose versions can change each step's output.
 READING_DEPS = ("pydantic", "pydantic-core", "ruamel.yaml")
@@ -62,8 +65,12 @@ class BuildContext:
     timeout: float = notebooks.DEFAULT_TIMEOUT
     #: "draft" (stamped <version>-dev+<hash>) or "release" (stamped <version>).
     status: str = "draft"
-    #: Called with the build folder before brief.json is written; returns extra fields.
-    before_render: Callable[[Path], Mapping[str, Any]] | None = None
+    #: Called with the build folder and the seed before brief.json is written; returns extra
+    #: fields.
+    before_render: Callable[[Path, Seed], Mapping[str, Any]] | None = None
+    #: Seed files whose bytes this build takes instead of the seed folder's, by name (a
+    #: release's brief.yaml with the new version, written to the seed only once published).
+    seed_files: Mapping[str, bytes] = field(default_factory=dict)
     #: The steps that ran, in order (the others were current).
     executed: list[str] = field(default_factory=list)
     #: Figures exported while the notebooks ran: spec -> (its sha256 then, files written).
@@ -78,9 +85,20 @@ class BuildContext:
         self.build = build_dir(self.root, self.slug)
         self.cache = StepCache(self.build)
         self.seed_path = seed_dir(self.root, self.slug)
-        self.seed_inputs = fingerprint.tree_digests(
-            self.root, fingerprint.files_under(self.seed_path)
-        )
+        for folder in (self.build, self.cache.folder, self.build / SNAPSHOT_DIR):
+            if folder.exists() and not folder.is_dir():
+                raise EnvironmentProblem(
+                    f"{folder} is not a folder: briefkit keeps its build there; remove it"
+                )
+        #: A copy of the seed and the notebooks, read once: every step reads this copy, so that
+        #: a key describes exactly the bytes its step consumed, even if a file changes meanwhile.
+        self.snapshot = self.build / SNAPSHOT_DIR
+        self.inputs = snapshot(
+            self.root, self.snapshot, self.seed_path, notebooks.find_notebooks(self.root),
+            self.seed_files,
+        )  # fmt: skip
+        seed_rel = self.seed_path.relative_to(self.root).as_posix() + "/"
+        self.seed_inputs = {k: v for k, v in self.inputs.items() if k.startswith(seed_rel)}
         self.deps = fingerprint.dependency_versions(
             sorted({*NOTEBOOK_DEPS, *FIGURE_DEPS, *RENDER_DEPS})
         )
@@ -93,12 +111,16 @@ class BuildContext:
     @functools.cached_property
     def timestamp(self) -> int:
         """The build's date (SOURCE_DATE_EPOCH, else the last commit's time)."""
-        return source_date_epoch(self.root)
+        return source_date_epoch(self.root, release=self.status == "release")
 
     @functools.cached_property
     def content(self) -> str:
         """The content hash of the brief's inputs."""
-        return content_hash(self.root, self.seed_path)
+        return content_hash(self.root, self.seed_path, self.inputs)
+
+    def input_digests(self) -> dict[str, str]:
+        """{path: sha256} of every input of the brief, as this build read it."""
+        return input_digests(self.root, self.seed_path, self.inputs)
 
     @property
     def static(self) -> tuple[str, ...]:
@@ -118,6 +140,13 @@ class BuildContext:
             "code": fingerprint.code_digest(),
             "deps": self.deps_of(READING_DEPS),
         }
+
+    @property
+    def loaded_seed(self) -> Seed | None:
+        """The seed if a step loaded it (or a background load finished), else None."""
+        if self._seed is None and self._loading is not None and self._loading.done():
+            return self.seed()
+        return self._seed
 
     def seed(self) -> Seed:
         """The validated seed, loaded once (or taken from the background load)."""
@@ -176,9 +205,55 @@ class BuildContext:
 
 
 def _load_seed(ctx: BuildContext) -> Seed:
+    from briefkit.errors import InvalidInput, Problem
     from briefkit.reading import load_seed
 
-    return load_seed(ctx.root, ctx.slug)
+    copy = ctx.snapshot / ctx.seed_path.relative_to(ctx.root)
+    try:
+        return load_seed(ctx.snapshot, ctx.slug)
+    except InvalidInput as exc:
+        # Name the seed's own files, which the user edits, not their copies.
+        def real(path: Path) -> Path:
+            return ctx.seed_path / path.relative_to(copy) if path.is_relative_to(copy) else path
+
+        problems = [Problem(real(p.path), p.line, p.field, p.message) for p in exc.problems]
+        raise InvalidInput(problems) from None
+
+
+def snapshot(
+    root: Path,
+    folder: Path,
+    seed_path: Path,
+    notebook_files: Iterable[Path],
+    replaced: Mapping[str, bytes],
+) -> dict[str, str]:
+    """Copy the seed's files and the notebooks into ``folder`` (same relative paths), reading
+    each once; return {path relative to root: sha256 of the bytes copied}.
+
+    ``replaced`` gives other bytes for seed files, by name. The seed folder was confined
+    (``seeds.seed_dir``: no link out of it) before this reads anything.
+    """
+    wanted: dict[str, bytes] = {}
+    for path in fingerprint.files_under(seed_path):
+        rel = path.relative_to(seed_path).as_posix()
+        wanted[path.relative_to(root).as_posix()] = replaced.get(rel) or path.read_bytes()
+    for path in notebook_files:
+        wanted[path.relative_to(root).as_posix()] = path.read_bytes()
+    digests = {}
+    for rel, data in sorted(wanted.items()):
+        digest = hashlib.sha256(data).hexdigest()
+        copy = folder / rel
+        # Unchanged copies are not rewritten: their digests stay known by their stat.
+        if not copy.is_file() or fingerprint.file_digest(copy) != digest:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            tmp = copy.with_name(copy.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(copy)
+        digests[rel] = digest
+    for stale in fingerprint.files_under(folder):
+        if stale.relative_to(folder).as_posix() not in digests:
+            stale.unlink()
+    return digests
 
 
 def input_files(root: Path, seed_path: Path) -> list[Path]:
@@ -190,29 +265,58 @@ def input_files(root: Path, seed_path: Path) -> list[Path]:
     return sorted(p for p in files if p.exists())
 
 
-def content_hash(root: Path, seed_path: Path) -> str:
+def input_digests(
+    root: Path, seed_path: Path, known: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """{path relative to root: sha256} of the inputs; ``known`` digests (a snapshot's) first."""
+    known = known or {}
+    found = {}
+    for path in input_files(root, seed_path):
+        rel = path.relative_to(root).as_posix()
+        found[rel] = known.get(rel) or fingerprint.file_digest(path)
+    return found
+
+
+def content_hash(root: Path, seed_path: Path, known: Mapping[str, str] | None = None) -> str:
     """sha256 over the inputs' relative paths and bytes, and briefkit's own version."""
     h = hashlib.sha256(f"briefkit {__version__}\n".encode())
-    for path in input_files(root, seed_path):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        # The cache's digest: a file the check step already hashed is not read again.
-        h.update(bytes.fromhex(fingerprint.file_digest(path)))
+    for rel, digest in input_digests(root, seed_path, known).items():
+        h.update(rel.encode() + b"\0")
+        h.update(bytes.fromhex(digest))
     return h.hexdigest()
 
 
-def source_date_epoch(root: Path) -> int:
-    """SOURCE_DATE_EPOCH, else the last commit's time, else 0: never the wall clock."""
+#: The latest date typst and Python's datetime can both show: 9999-12-31 23:59:59 UTC.
+MAX_EPOCH = 253402300799
+
+
+def source_date_epoch(root: Path, *, release: bool = False) -> int:
+    """SOURCE_DATE_EPOCH, else the last commit's time: never the wall clock.
+
+    Without either, a draft is dated 1970-01-01 (with a warning) and a release is refused.
+    """
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
         try:
-            return int(env)
+            value = int(env)
         except ValueError:
             raise InputError(
                 f"SOURCE_DATE_EPOCH={env!r} is not a whole number of seconds"
             ) from None
+        if not 0 <= value <= MAX_EPOCH:
+            raise InputError(
+                f"SOURCE_DATE_EPOCH={env} is out of range: give seconds since 1970-01-01 UTC, "
+                f"from 0 to {MAX_EPOCH} (9999-12-31)"
+            )
+        return value
     try:
         out = command.run(["git", "log", "-1", "--format=%ct"], cwd=root, timeout=30).stdout.strip()
         return int(out)
     except (BriefkitError, ValueError):
-        logger.debug("no git history: using SOURCE_DATE_EPOCH=0")
-        return 0
+        pass
+    hint = "set SOURCE_DATE_EPOCH (e.g. SOURCE_DATE_EPOCH=$(date +%s)) or commit the project"
+    if release:
+        raise InputError(f"no date for the release: {root} has no git history; {hint}")
+    logger.warning("no git history and no SOURCE_DATE_EPOCH: the draft is dated 1970-01-01 (%s)",
+                   hint)  # fmt: skip
+    return 0

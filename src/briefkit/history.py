@@ -8,6 +8,7 @@ one place, ``releases``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,6 +20,8 @@ from briefkit.fingerprint import file_digest
 
 if TYPE_CHECKING:
     from briefkit.reading import Seed
+
+logger = logging.getLogger("briefkit")
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
 _NO_CHANGE = "No change to the reading or the matrices."
@@ -110,10 +113,30 @@ def compute_changes(
     old = release_dir(root, slug, previous)
     if not (old / "reading.json").is_file():
         raise ReleaseNotFound(f"release {old} has no reading.json to compare with")
-    old_reading = json.loads((old / "reading.json").read_text(encoding="utf-8"))
+    old_reading = read_reading(old / "reading.json")
+    try:
+        old_matrices = diff.read_matrices(old / "data")
+    except ValueError as exc:  # not UTF-8
+        raise InputError(f"{old / 'data'}: a matrix is not readable CSV ({exc})") from None
     found = diff.diff_readings(old_reading, reading)
-    found += diff.diff_matrices(diff.read_matrices(old / "data"), diff.read_matrices(data_dir))
+    found += diff.diff_matrices(old_matrices, diff.read_matrices(data_dir))
     return [str(c) for c in found] or [_NO_CHANGE]
+
+
+def read_reading(path: Path) -> dict[str, Any]:
+    """A release's reading.json; InputError naming the file when it is damaged."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}): the release is damaged; "
+            "restore it from a copy"
+        ) from None
+    except ValueError as exc:
+        raise InputError(f"{path}: not UTF-8 ({exc}): the release is damaged") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a reading (a JSON object): the release is damaged")
+    return data
 
 
 def draft_changes(root: Path, seed: Seed) -> Callable[[Path], dict[str, Any]]:
@@ -124,7 +147,12 @@ def draft_changes(root: Path, seed: Seed) -> Callable[[Path], dict[str, Any]]:
     def before_render(build: Path) -> dict[str, Any]:
         if not versions:
             return {}
-        changes = compute_changes(root, seed.slug, versions[-1], reading, build / "data")
+        try:
+            changes = compute_changes(root, seed.slug, versions[-1], reading, build / "data")
+        except InputError as exc:
+            # A damaged release must not stop every draft: the draft goes without the section.
+            logger.warning("no 'what changed' section in the draft: %s", exc)
+            return {}
         return {"previous_version": f"v{versions[-1]}", "changes": changes}
 
     return before_render
@@ -136,7 +164,7 @@ def diff_releases(root: Path, slug: str, old: str, new: str) -> list[str]:
     for folder in folders:
         if not (folder / "reading.json").is_file():
             raise ReleaseNotFound(f"no release at {folder} (releases: {_known(root, slug)})")
-    reading = json.loads((folders[1] / "reading.json").read_text(encoding="utf-8"))
+    reading = read_reading(folders[1] / "reading.json")
     old_version = folders[0].name[1:]
     return compute_changes(root, slug, old_version, reading, folders[1] / "data")
 

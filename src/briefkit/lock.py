@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from briefkit.errors import BuildLocked
+from briefkit.errors import BuildLocked, EnvironmentProblem
 
 logger = logging.getLogger("briefkit")
+
+#: The locks each thread holds: holding one again is a no-op (flock would wait for itself).
+_HELD: set[tuple[int, Path]] = set()
 
 #: Seconds a build waits for another build of the same seed before giving up.
 DEFAULT_WAIT = 5.0
@@ -24,16 +28,24 @@ def hold(path: Path, *, wait: float, busy: str) -> Iterator[Path]:
     The lock is an flock on the file, so the kernel releases it when its holder dies: a killed
     build never blocks the next one (the file itself stays, and does not matter).
     """
+    key = (threading.get_ident(), path.resolve())
+    if key in _HELD:  # this thread holds it already (a release around its build)
+        yield path
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():
+        raise EnvironmentProblem(f"{path} is not a file: briefkit keeps its lock there; remove it")
     lock = FileLock(path, timeout=wait)
     try:
         lock.acquire()
     except Timeout:
         raise BuildLocked(busy) from None
     logger.debug("locked %s", path)
+    _HELD.add(key)
     try:
         yield path
     finally:
+        _HELD.discard(key)
         lock.release()
 
 

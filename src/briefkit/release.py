@@ -8,6 +8,7 @@ Any failure, Ctrl-C included, removes the staging folder and restores ``brief.ya
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -25,7 +26,6 @@ from typing import Any
 from briefkit import __version__, lock
 from briefkit.artifacts import write_json
 from briefkit.build import BuildOptions, BuildResult, run_build
-from briefkit.context import input_files
 from briefkit.errors import InputError
 from briefkit.fingerprint import file_digest, installed_versions
 from briefkit.history import (
@@ -37,8 +37,11 @@ from briefkit.history import (
     parse_version,
     previous_release,
     release_dir,
+    releases,
 )
+from briefkit.lock import build_lock
 from briefkit.reading import Seed, list_seeds, load_seed
+from briefkit.seeds import build_dir, seed_dir
 
 logger = logging.getLogger("briefkit")
 
@@ -60,19 +63,32 @@ def bump(version: str, part: str) -> str:
     raise InputError(f"unknown version part {part!r}: choose one of {', '.join(PARTS)}")
 
 
-def set_version(brief_yaml: Path, version: str) -> None:
-    """Write ``version`` into brief.yaml, keeping its comments and layout (ruamel round trip)."""
+def versioned(text: str, version: str) -> str:
+    """brief.yaml's ``text`` with ``version``, keeping its comments and layout (ruamel)."""
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
-    data = yaml.load(brief_yaml.read_text(encoding="utf-8"))
+    data = yaml.load(text)
     data["version"] = version
     buf = io.StringIO()
     yaml.dump(data, buf)
-    tmp = brief_yaml.with_name(brief_yaml.name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    tmp.replace(brief_yaml)
+    return buf.getvalue()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one rename (a kill leaves the old or the new file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def set_version(brief_yaml: Path, version: str) -> None:
+    """Write ``version`` into brief.yaml, keeping its comments and layout (ruamel round trip)."""
+    write_text_atomic(brief_yaml, versioned(brief_yaml.read_text(encoding="utf-8"), version))
 
 
 @contextmanager
@@ -92,7 +108,8 @@ def manifest(
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != "manifest.json"
     }
-    inputs = {p.relative_to(root).as_posix(): file_digest(p) for p in input_files(root, seed.path)}
+    # As the build read them: its copy of the seed has the release's version in brief.yaml.
+    inputs = result.inputs
     return {
         "brief": seed.slug,
         "version": result.version,
@@ -179,10 +196,21 @@ def default_seed(root: Path, seed: str | None) -> str:
 
 
 def release(opts: ReleaseOptions) -> ReleaseResult:
-    """Bump the seed's version, build it as a release, and publish it under the dist lock."""
+    """Build the seed's next version as a release and publish it, under the dist and build locks.
+
+    The new version reaches ``brief.yaml`` only once the release is published: the build reads
+    it from its own copy of the seed. So a draft never sees a version that is not released, and
+    a killed release leaves ``brief.yaml`` as it was (or, killed after publishing, the next
+    release repairs it and ``latest``), so no version is ever skipped.
+    """
     root = opts.root.resolve()
-    with dist_lock(root, opts.lock_wait):
+    folder = seed_dir(root, opts.seed)
+    with (
+        dist_lock(root, opts.lock_wait),
+        build_lock(build_dir(root, opts.seed), wait=opts.lock_wait),
+    ):
         remove_stale_staging(root)
+        repair_interrupted(root, opts.seed)
         seed = load_seed(root, opts.seed)
         version = bump(seed.version, opts.part)
         target = release_dir(root, seed.slug, version)
@@ -194,36 +222,82 @@ def release(opts: ReleaseOptions) -> ReleaseResult:
         newest = list_releases(root, seed.slug)[-1:]
         if newest and parse_version(newest[0]) > parse_version(version):
             raise InputError(
-                f"{seed.path / 'brief.yaml'}: version {seed.version} would release v{version}, "
+                f"{folder / 'brief.yaml'}: version {seed.version} would release v{version}, "
                 f"older than the newest release v{newest[0]}: set version: {newest[0]} first"
             )
         previous = previous_release(root, seed.slug, version)
-        reading = seed.reading.model_dump(mode="json")
         changes: list[str] = []
 
-        def before_render(build: Path) -> dict[str, Any]:
+        def before_render(build: Path, built: Seed) -> dict[str, Any]:
+            reading = built.reading.model_dump(mode="json")
             changes[:] = compute_changes(root, seed.slug, previous, reading, build / "data")
             if previous is None:
                 return {}
             return {"previous_version": f"v{previous}", "changes": list(changes)}
 
-        brief_yaml = seed.path / "brief.yaml"
-        original = brief_yaml.read_bytes()
+        brief_yaml = folder / "brief.yaml"
+        bumped = versioned(brief_yaml.read_text(encoding="utf-8"), version)
+        result = run_build(
+            BuildOptions(root, seed.slug, opts.engine, ("html", "pdf"), opts.timeout,
+                         status="release", before_render=before_render,
+                         seed_files={"brief.yaml": bumped.encode()})
+        )  # fmt: skip
+        # The seed as the build read it (a release always writes brief.json, so loads it).
+        built = result.seed_loaded if result.seed_loaded is not None else seed
+        # Until brief.yaml has the new version, a note says it is due: a release killed after
+        # publishing is finished by the next one (repair_interrupted).
+        pending = pending_path(root, seed.slug)
+        original = hashlib.sha256(brief_yaml.read_bytes()).hexdigest()
+        note = {"release": target.name, "version": version, "original": original, "bumped": bumped}
+        write_json(pending, note)
         try:
-            set_version(brief_yaml, version)
-            bumped = load_seed(root, seed.slug)
-            result = run_build(
-                BuildOptions(root, seed.slug, opts.engine, ("html", "pdf"), opts.timeout,
-                             status="release", before_render=before_render)
-            )  # fmt: skip
-            publish(root, bumped, result, target, previous, changes)
+            publish(root, built, result, target, previous, changes)
         except BaseException:
-            brief_yaml.write_bytes(original)
+            pending.unlink(missing_ok=True)
             raise
+        write_text_atomic(brief_yaml, bumped)
+        pending.unlink()
     for line in changes:
         logger.info("  %s", line)
     logger.info("released %s v%s to %s", seed.slug, version, target)
     return ReleaseResult(seed.slug, version, target, previous, tuple(changes))
+
+
+def pending_path(root: Path, slug: str) -> Path:
+    """The note a release keeps while it publishes: which version brief.yaml is to get."""
+    return dist_dir(root) / f".pending-{slug}.json"
+
+
+def repair_interrupted(root: Path, slug: str) -> None:
+    """Finish what a release killed after renaming its folder into place left undone (lock held).
+
+    ``latest`` is pointed at the newest release. A pending note (see ``release``) whose release
+    was published gives ``brief.yaml`` that release's version, if brief.yaml is still the one
+    the release was built from; a note of a release that never got published is dropped.
+    """
+    found = releases(root, slug)
+    if found:
+        newest = next(reversed(found.values()))
+        latest = newest.parent / LATEST
+        if not (latest.is_symlink() and os.readlink(latest) == newest.name):
+            logger.warning("%s: pointing it at %s, left by an interrupted release", latest,
+                           newest.name)  # fmt: skip
+            switch_latest(newest.parent, newest.name)
+    pending = pending_path(root, slug)
+    if not pending.exists():
+        return
+    brief_yaml = seed_dir(root, slug) / "brief.yaml"
+    try:
+        note = json.loads(pending.read_text(encoding="utf-8"))
+        published = (dist_dir(root) / slug / note["release"]).is_dir()
+        current = hashlib.sha256(brief_yaml.read_bytes()).hexdigest()
+        if published and current == note["original"]:
+            logger.warning("%s: version %s, published by an interrupted release", brief_yaml,
+                           note["version"])  # fmt: skip
+            write_text_atomic(brief_yaml, note["bumped"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("%s: ignored (%s)", pending, exc)
+    pending.unlink()
 
 
 def remove_stale_staging(root: Path) -> None:

@@ -55,18 +55,25 @@ def reset_artifacts(build: Path) -> None:
         shutil.rmtree(build / name, ignore_errors=True)
 
 
-def notebook_jobs(root: Path, slug: str) -> list[notebooks.NotebookJob]:
-    """One job per project notebook, writing into ``slug``'s build folder."""
+def notebook_jobs(
+    root: Path, slug: str, snapshot: Path | None = None
+) -> list[notebooks.NotebookJob]:
+    """One job per notebook, writing into ``slug``'s build folder.
+
+    With ``snapshot`` (a build's copy of the seed and notebooks under ``root``), the notebooks
+    are executed from, and load the seed from, that copy; otherwise from the project.
+    """
     build = build_dir(root, slug)
+    # Relative paths, so that no machine path leaks into the executed notebooks.
     rel_build = build.relative_to(root).as_posix()
+    seed_root = snapshot.relative_to(root).as_posix() if snapshot is not None else "."
     return [
         notebooks.NotebookJob(
             source=nb,
             output=build / "notebooks" / nb.name,
-            # Relative paths, so that no machine path leaks into the executed notebooks.
-            parameters={"seed": slug, "root": ".", "build_dir": rel_build},
+            parameters={"seed": slug, "root": seed_root, "build_dir": rel_build},
         )
-        for nb in notebooks.find_notebooks(root)
+        for nb in notebooks.find_notebooks(snapshot or root)
     ]
 
 
@@ -111,7 +118,7 @@ def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path
     Each notebook is recorded as soon as it succeeds, even when another fails; ``on_recorded``
     then gets its outputs (on the notebook's worker thread).
     """
-    jobs = notebook_jobs(ctx.root, ctx.slug)
+    jobs = notebook_jobs(ctx.root, ctx.slug, ctx.snapshot)
     known = set(ctx.cache.steps("notebook-"))
     if not known:
         reset_artifacts(ctx.build)
@@ -216,6 +223,32 @@ class EarlyFigures:
         if self._opened_chromium:
             artifacts.stop_chromium()
         return dict(self._done)
+
+
+# --- what the render may read ------------------------------------------------------------------
+
+
+def remove_unowned(ctx: BuildContext) -> None:
+    """Remove every file the brief could read that no recorded step owns.
+
+    A notebook that failed or was killed after writing artifacts is not recorded, so its files
+    are nobody's: left in place, they would be rendered (a table of an old reading, say) and
+    listed as downloads. After the notebooks, every notebook stamp is current, so whatever no
+    stamp lists (and no early figure export of an owned spec wrote) is left over; it goes.
+    """
+    owned: set[str] = set()
+    for step in ctx.cache.steps():
+        stamp = ctx.cache.load(step)
+        if stamp is not None:
+            owned.update(stamp.outputs)
+    for spec, (_, written) in ctx.early.items():
+        if spec.relative_to(ctx.build).as_posix() in owned:
+            owned.update(p.relative_to(ctx.build).as_posix() for p in written)
+    for folder in RENDER_INPUT_DIRS:
+        for path in fingerprint.files_under(ctx.build / folder):
+            if path.relative_to(ctx.build).as_posix() not in owned:
+                logger.info("removing %s: no step of this build wrote it", path)
+                path.unlink()
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -336,11 +369,10 @@ def meta_step(ctx: BuildContext) -> None:
             brief_metadata(seed, version, ctx.status, ctx.timestamp, ctx.engine.version(),
                            ctx.content)
         )  # fmt: skip
-        hook = ctx.before_render
-        if hook is None and ctx.status == "draft":
-            hook = history.draft_changes(ctx.root, seed)
-        if hook is not None:
-            meta.update(hook(ctx.build))
+        if ctx.before_render is not None:
+            meta.update(ctx.before_render(ctx.build, seed))
+        elif ctx.status == "draft":
+            meta.update(history.draft_changes(ctx.root, seed)(ctx.build))
         artifacts.write_json(meta_path, meta)
         return Ran([meta_path])
 
@@ -374,45 +406,48 @@ def render_parts(
     }
 
 
-def clear_outputs(build: Path) -> None:
-    """Remove the outputs of an earlier build, so that a failed build leaves none behind."""
-    for name in FORMATS.values():
-        for path in (build / name, build / f"{name}.tmp"):
+def clear_outputs(ctx: BuildContext, keep: Iterable[str] = ()) -> None:
+    """Remove every rendered output (and its stamp) but the formats ``keep``.
+
+    A build that fails leaves no brief (none would match its inputs), and one that succeeds
+    leaves exactly the formats it was asked for: never a PDF older than the HTML beside it.
+    """
+    for fmt, name in FORMATS.items():
+        if fmt in keep:
+            continue
+        ctx.cache.forget(f"render-{fmt}")
+        for path in (ctx.build / name, ctx.build / f"{name}.tmp"):
+            if path.exists():
+                logger.debug("removing %s", path)
             path.unlink(missing_ok=True)
 
 
 def render_steps(ctx: BuildContext) -> None:
     """Render the formats whose inputs changed, in one engine call; verify every output.
 
-    Exit code 0 promises every requested output, whole: an engine's word is not trusted. A
-    failed render forgets every format's stamp and removes the outputs, so it leaves none.
+    Exit code 0 promises every requested output, whole: an engine's word is not trusted. The
+    outputs of formats not asked for this time are removed (see ``clear_outputs``).
     """
     engine = ctx.engine
     job = RenderJob(ctx.root, BRIEF_SOURCE, ctx.build, tuple(ctx.formats), ctx.timestamp)
-    try:
-        parts = {
-            fmt: render_parts(job, fmt, engine.name, engine.version(), ctx.deps)
-            for fmt in job.formats
-        }
-        # An output is replaced (renamed over) by the render itself.
-        stale = tuple(
-            fmt for fmt in job.formats if ctx.stale(f"render-{fmt}", parts[fmt], keep_outputs=True)
-        )
-        outputs = {fmt: job.output(fmt) for fmt in job.formats}
-        if stale:
-            outputs.update(engine.render(replace(job, formats=stale)))
-            for fmt in stale:
-                ctx.record(f"render-{fmt}", parts[fmt], Ran([outputs[fmt]]))
-        else:
-            logger.info("brief unchanged: nothing to render")
-        for fmt in job.formats:
-            if fmt not in outputs:
-                raise RenderFailed(f"{engine.name} produced no {fmt} output")
-            verify_output(outputs[fmt], fmt, engine.name)
-    except RenderFailed:
-        for fmt in job.formats:
-            ctx.cache.forget(f"render-{fmt}")
-        clear_outputs(ctx.build)
-        raise
+    parts = {
+        fmt: render_parts(job, fmt, engine.name, engine.version(), ctx.deps) for fmt in job.formats
+    }
+    # An output is replaced (renamed over) by the render itself.
+    stale = tuple(
+        fmt for fmt in job.formats if ctx.stale(f"render-{fmt}", parts[fmt], keep_outputs=True)
+    )
+    outputs = {fmt: job.output(fmt) for fmt in job.formats}
+    if stale:
+        outputs.update(engine.render(replace(job, formats=stale)))
+        for fmt in stale:
+            ctx.record(f"render-{fmt}", parts[fmt], Ran([outputs[fmt]]))
+    else:
+        logger.info("brief unchanged: nothing to render")
+    for fmt in job.formats:
+        if fmt not in outputs:
+            raise RenderFailed(f"{engine.name} produced no {fmt} output")
+        verify_output(outputs[fmt], fmt, engine.name)
+    clear_outputs(ctx, keep=job.formats)
     ctx.executed += [f"render-{fmt}" for fmt in stale]
     ctx.outputs = outputs

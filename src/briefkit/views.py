@@ -1,18 +1,22 @@
-"""What the notebooks share: their setup, the brief's colours, and views of the reading.
+"""What the notebooks share: their setup, the brief's colours, and views of the reading's frames.
 
 The notebooks import these instead of repeating them, so that a colour or a rule is changed in
-one place. Values only (strings, ids, numbers): markup is never made here, and plotly is not
+one place. Data only (frames, strings, numbers): markup is never made here, and plotly is not
 imported (a notebook imports it where it draws).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import pandas as pd
+
+from briefkit import present
 from briefkit.artifacts import Artifacts
-from briefkit.export import Edge, edges
-from briefkit.reading.model import Actor, Reading, Stance
+from briefkit.frames import Frames
+from briefkit.reading.model import Reading
 from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
@@ -42,42 +46,86 @@ REQUIREMENT_SCALE = [[0, PALE], [0.5, "#9fb3c8"], [1, NAVY]]
 
 
 class Setup(NamedTuple):
-    """What every notebook starts from: the seed, its reading, and its artifacts' writer."""
+    """What every notebook starts from: the seed, its reading, its frames, its artifacts' writer."""
 
     seed: Seed
     reading: Reading
+    frames: Frames
     out: Artifacts
 
 
 def setup(root: str | Path, seed: str, build_dir: str | Path) -> Setup:
     """Load and check ``seed`` under ``root``; artifacts go to ``build_dir``."""
     loaded = load_seed(Path(root), seed)
-    return Setup(loaded, loaded.reading, Artifacts(build_dir))
+    return Setup(loaded, loaded.reading, Frames(loaded), Artifacts(build_dir))
 
 
-def unlocks(reading: Reading, condition: str) -> list[str]:
-    """What a condition unlocks: the measures that require it, then the proposals it conditions."""
-    return [m.id for m in reading.measures if condition in m.requires] + [
-        p.id for p in reading.proposals if condition in p.conditions
-    ]
+def basis(status: pd.Series) -> pd.Series:
+    """Statuses (stated, implied, inferred) as the brief labels them."""
+    return status.cat.rename_categories(present.STATUS_LABELS)
 
 
-def links(reading: Reading) -> list[Edge]:
-    """Supports, attacks and undercuts between the reading's items, in reading order.
-
-    The author's answers to objections (``<id>.answer``) are statements of the exported argument,
-    not items: they are left out here.
-    """
-    return [e for e in edges(reading) if not e.source.endswith(".answer")]
+def capitalised(values: pd.Series) -> pd.Series:
+    """A categorical column with its categories capitalised (``past`` -> ``Past``)."""
+    return values.cat.rename_categories(str.capitalize)
 
 
-def stance_on(actor: Actor, target: str) -> Stance | None:
-    """The actor's (first) stance on the item ``target``, or None if the article gives none."""
-    return next((st for st in actor.stances if st.on == target), None)
+def reversible(values: pd.Series) -> pd.Series:
+    """Reversibility (True, False, missing) as the brief labels it."""
+    labels = [present.reversible_label(None if pd.isna(v) else bool(v)) for v in values]
+    return pd.Series(labels, index=values.index, dtype="string", name=values.name)
 
 
-def stance_targets(reading: Reading) -> list[str]:
-    """The ids any actor takes a stance on, in reading order (unknown ids last, by id)."""
-    order = {item.id: n for n, item in enumerate(reading.items())}
-    found = {st.on for actor in reading.actors for st in actor.stances}
+def stance_targets(frames: Frames) -> list[str]:
+    """The ids any actor takes a stance on, in reading order (others, such as the thesis, last,
+    by id)."""
+    items = frames.items.index[frames.items.group != "thesis"]
+    order = {item: n for n, item in enumerate(items)}
+    found = set(frames.stances.on)
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))
+
+
+def joined(
+    relation: pd.DataFrame, key: str, value: str, index: pd.Index, join: Any = present.join_ids
+) -> pd.Series:
+    """The ``value``s of a long ``relation`` frame joined into one text per ``key``, for each
+    entry of ``index`` in its order (``join([])`` where it has none)."""
+    texts = relation.groupby(key, sort=False)[value].agg(lambda values: join(list(values)))
+    empty = join([])
+    return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
+
+
+#: How much of a cell a notebook shows (the written table keeps it whole).
+SHOW_WIDTH = 70
+
+
+def show(frame: pd.DataFrame, labels: Mapping[str, str] | None = None) -> None:
+    """Display ``frame`` in the notebook, compactly: headed by ``labels``, long text cut short.
+
+    pandas' HTML display escapes cell text, so text from a seed shows as written.
+    """
+    from IPython.display import display
+
+    options = ("display.max_colwidth", SHOW_WIDTH, "display.max_rows", 500,
+               "display.max_columns", 50, "display.html.border", 0)  # fmt: skip
+    labels = dict(labels or {})
+    view = frame.rename(columns=labels)
+    name = frame.index.name
+    if isinstance(name, str) and name in labels:
+        view = view.rename_axis(index=labels[name])
+    with pd.option_context(*options):
+        display(view)  # type: ignore[no-untyped-call]
+
+
+def table(
+    out: Artifacts,
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    caption: str,
+    labels: Mapping[str, str] | None = None,
+    widths: Sequence[float] | None = None,
+) -> None:
+    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook."""
+    out.table(name, frame, caption=caption, labels=labels, widths=widths)
+    show(frame, labels)
