@@ -21,3 +21,10 @@ HOSTILE = [
     "{{< env HOME >}}",
     "{{< meta title >}}",
 ]
+
+#: plotly.js's label markup: a live link, styled text, bold (as actor names, tick labels, titles).
+PLOTLY_MARKUP = [
+    '<a href="https://evil.example/">official site</a>',
+    '<span style="font-size:60px;fill:red">LOUD</span> voice',
+    "<b>Bold</b> <i>party</i> <sup>2</sup>",
+]

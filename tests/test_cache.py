@@ -608,8 +608,11 @@ def test_artifacts_of_a_failed_notebook_are_removed_before_rendering(
         old = dict(os.environ)
         os.environ.update(job.env)  # as in the notebook's kernel: its writes are logged
         try:
+            import pandas as pd
+
             out = artifacts.Artifacts(cwd / job.parameters["build_dir"])
-            out.table("matrix-left-over", columns=[("k", "K")], rows=[{"k": 1}], caption="Old.")
+            frame = pd.DataFrame({"k": [1]})
+            out.table("matrix-left-over", frame, labels={"k": "K"}, caption="Old.")
             out.text("left-over", "from an edited reading")
         finally:
             os.environ.clear()

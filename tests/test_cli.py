@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from briefkit import cli, context, stamps, steps
@@ -220,6 +222,27 @@ def test_missing_chromium_exits_4_before_any_notebook_runs(project: Path) -> Non
 
 
 @pytest.mark.build
+def test_sys_exit_0_in_a_notebook_fails_the_build_naming_notebook_and_cell(project: Path) -> None:
+    # papermill counts sys.exit(0) as success; the build then failed in pandoc on a missing
+    # artifact, and the message named neither the notebook nor the cell.
+    path = project / "notebooks" / "actors.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = nbformat.v4.new_code_cell("import sys\nsys.exit(0)")
+    cell.id = "early-exit"
+    nb.cells.insert(2, cell)
+    nbformat.write(nb, path)
+    proc = briefkit(project, "build", "--seed", SEED, "--engine", "pandoc", "--formats", "html")
+    kept = project.resolve() / "_build" / SEED / "notebooks" / "actors.failed.ipynb"
+    assert proc.returncode == EXIT_STEP_FAILED
+    assert messages(proc.stderr) == [
+        "briefkit: error: notebook actors.ipynb, cell early-exit: SystemExit: exit code 0: a "
+        f"notebook must run to its end; cell {nb.cells[3].id} and the ones after it never ran "
+        f"(failed copy kept at {kept})"
+    ]
+    assert outputs(project) == []
+
+
+@pytest.mark.build
 def test_html_only_builds_without_chromium_and_exits_0(project: Path) -> None:
     proc = briefkit(
         project, "build", "--seed", SEED, "--engine", "pandoc", "--formats", "html",
@@ -334,6 +357,125 @@ def test_exit_0_only_when_every_requested_output_is_whole(
     assert code == EXIT_STEP_FAILED
     assert messages(capsys.readouterr().err)[0].startswith(f"briefkit: error: {message}")
     assert outputs(project) == []
+
+
+def test_check_shows_the_articles_escape_sequences_instead_of_sending_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed = write_water_seed(tmp_path)
+    article = seed / "article.txt"
+    # A window title (OSC 0), a screen clear (CSI 2J) and a reset (ESC c), in a new sentence.
+    text = article.read_text() + "\nIt says \x1b]0;pwned\x07 then \x1b[2J and \x1bc at last.\n"
+    article.write_text(text)
+    source = seed / "source.yaml"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    source.write_text(re.sub(r"sha256: \w+", f"sha256: {digest}", source.read_text()))
+    assert main(["--root", str(tmp_path), "check"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "It says \\x1b]0;pwned\\x07 then \\x1b[2J and \\x1bc at last." in out
+
+
+def test_log_lines_show_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    cli._setup_logging(False)
+    logging.getLogger("briefkit").info("  %s", "judgement \x1bc\u202eevil")
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "judgement \\x1bc\\u202eevil" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "bad"),
+    [
+        (["build", "--timeout", "-1"], "--timeout"),
+        (["build", "--timeout", "0"], "--timeout"),
+        (["build", "--timeout", "nan"], "--timeout"),
+        (["build", "--timeout", "inf"], "--timeout"),
+        (["notebooks", "--timeout", "0"], "--timeout"),
+        (["release", "patch", "--timeout", "-5"], "--timeout"),
+        (["release", "patch", "--wait", "-5"], "--wait"),
+        (["release", "patch", "--wait", "nan"], "--wait"),
+        (["release", "patch", "--wait", "soon"], "--wait"),
+    ],
+)
+def test_seconds_options_reject_what_would_disable_the_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], bad: str
+) -> None:
+    # Checked before anything runs: a missing project does not matter.
+    with pytest.raises(SystemExit) as exit_:
+        main(["--root", str(tmp_path), *args])
+    assert exit_.value.code == EXIT_INVALID_INPUT
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith(
+        f"briefkit {args[0]}: error: argument {bad}: expected a number of seconds"
+    )
+    assert repr(args[-1]) in err
+
+
+def test_seconds_options_take_plain_numbers() -> None:
+    args = cli.parser().parse_args(["release", "patch", "--timeout", "2.5", "--wait", "0"])
+    assert (args.timeout, args.wait) == (2.5, 0.0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build"],
+        ["check"],
+        ["notebooks"],
+        ["release", "patch"],
+        ["diff", "v0.1.0", "v0.2.0"],
+    ],
+)
+def test_missing_project_folder_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    assert main(["--root", str(missing), *args]) == EXIT_INVALID_INPUT
+    assert capsys.readouterr().err.splitlines() == [
+        f"briefkit: error: project folder {missing} does not exist (--root)"
+    ]
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    for command in (args, ["new", "fresh", "--from", str(afile)]):
+        assert main(["--root", str(afile), *command]) == EXIT_INVALID_INPUT
+        assert capsys.readouterr().err.splitlines() == [
+            f"briefkit: error: project folder {afile} is not a folder (--root)"
+        ]
+
+
+@pytest.mark.parametrize("args", [["build"], ["check"], ["release", "patch"]])
+def test_project_folder_without_seeds_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert main(["--root", str(tmp_path), *args]) == EXIT_INVALID_INPUT
+    assert capsys.readouterr().err.splitlines() == [
+        f"briefkit: error: {tmp_path} has no seeds/ folder: not a briefkit project (--root)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("folder", "folder: not a file"),
+        ("missing.txt", "missing.txt: file not found"),
+        (
+            "plain.txt/article.txt",
+            "plain.txt/article.txt: cannot read the article: Not a directory",
+        ),
+    ],
+)
+def test_new_from_a_folder_or_an_unreadable_path_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, message: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain.txt").write_text("An article.\n")
+    article = tmp_path / source
+    assert main(["--root", str(tmp_path), "new", "fresh", "--from", str(article)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"briefkit: error: {tmp_path}/{message}"]
+    assert not (tmp_path / "seeds" / "fresh").exists()
 
 
 # --- the build's environment: dates, file types, permissions, full disks ------------------------

@@ -21,7 +21,7 @@ from briefkit.artifacts import Artifacts, export_figures
 from briefkit.render.base import inline_plotly
 from briefkit.render.pandoc import pandoc_binary
 
-from .hostile import HOSTILE
+from .hostile import HOSTILE, PLOTLY_MARKUP
 
 REPO = Path(__file__).resolve().parents[1]
 FILTER = REPO / "briefing" / "filters" / "briefkit.lua"
@@ -182,6 +182,45 @@ def test_plotly_text_cannot_close_the_script_or_become_tags(tmp_path: Path) -> N
     assert "__pwned" in div  # the text is there, as data
 
 
+def svg_texts(svg: Path) -> tuple[list[str], list[str]]:
+    """The text of every ``<text>`` element of an SVG, and the tags of every element in it."""
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(svg)
+    tags = [el.tag.rsplit("}", 1)[-1] for el in tree.iter()]
+    texts = ["".join(el.itertext()) for el in tree.iter() if el.tag.endswith("}text")]
+    return texts, tags
+
+
+def test_figure_text_shows_plotly_markup_literally_in_every_place(tmp_path: Path) -> None:
+    link, styled, bold = PLOTLY_MARKUP
+    fig = go.Figure(
+        go.Heatmap(z=[[1], [2]], x=[bold], y=[link, styled], customdata=[[link], [styled]],
+                   hovertemplate="%{customdata}<br>%{x}<extra></extra>", name=styled),
+    )  # fmt: skip
+    fig.add_trace(go.Scatter(x=[bold], y=[link], name=link, showlegend=True))
+    fig.update_layout(
+        title=bold, annotations=[{"text": styled, "x": bold, "y": link, "showarrow": False}],
+        width=700, height=400,
+    )  # fmt: skip
+    fig.update_xaxes(title="line one\nline two")
+    build = tmp_path / "build"
+    Artifacts(build).figure("f", fig, caption="c", alt="a")
+    spec = json.loads((build / "figures" / "f.json").read_text())
+    assert spec["figure"]["data"][0]["hovertemplate"] == "%{customdata}<br>%{x}<extra></extra>"
+    export_figures(build)
+    texts, tags = svg_texts(build / "figures" / "f.svg")
+    assert "a" not in tags  # no link
+    shown = [escape.visible(t) for t in texts]
+    # Tick labels, the legend, the title and the annotation show the markup as written.
+    assert shown.count(link) >= 2
+    assert shown.count(bold) >= 2
+    assert styled in shown
+    # A newline in a label is a line break: two lines, not one with a space.
+    assert "line oneline two" in shown
+    assert "line one line two" not in shown
+
+
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
@@ -210,6 +249,11 @@ def test_table_csv_has_defused_cells(tmp_path: Path) -> None:
 
 def test_terminal_text_shows_escape_sequences_instead_of_running_them() -> None:
     assert escape.terminal_text("a\x1b]0;pwned\x07b\tc") == "a\\x1b]0;pwned\\x07b\tc"
+
+
+def test_terminal_text_shows_c1_controls_del_and_bidi_controls() -> None:
+    assert escape.terminal_text("\x9b2J\x7f\u202eabc\u2066") == "\\x9b2J\\x7f\\u202eabc\\u2066"
+    assert escape.markdown_readable("a\x1bc") == "a\\x1bc"
 
 
 class _Figure(HTMLParser):

@@ -18,9 +18,10 @@ from briefkit.build import BuildOptions, run_build
 from briefkit.escape import visible
 
 from .conftest import copy_project
-from .hostile import HOSTILE
+from .hostile import HOSTILE, PLOTLY_MARKUP
 from .pdf import pdf_text
 from .test_brief import SECTIONS
+from .test_escape import svg_texts
 
 pytestmark = pytest.mark.build
 
@@ -28,8 +29,9 @@ SLUG = "hostile"
 TITLE = '<script>window.__pwned=1</script> #eval("1+1") $x$'
 AUTHOR = "<img src=x onerror=window.__pwned=1> @ref"
 ACTOR = "[x](javascript:window.__pwned=1) | ] *"
-#: Every string the brief must show verbatim: the hostile set, and the ones above.
-EXPECTED = [*HOSTILE, TITLE, AUTHOR, ACTOR]
+#: Every string the brief must show verbatim: the hostile set, the ones above, plotly's markup
+#: (as actor names: rows of the stances table and tick labels of the stances figure).
+EXPECTED = [*HOSTILE, TITLE, AUTHOR, ACTOR, *PLOTLY_MARKUP]
 
 
 def write_hostile_seed(root: Path) -> None:
@@ -79,7 +81,24 @@ def write_hostile_seed(root: Path) -> None:
             }
             for i, h in enumerate(HOSTILE[:4], 1)
         ],
-        "actors": [{"id": "A1", "name": ACTOR}],
+        "actors": [
+            {"id": "A1", "name": ACTOR},
+            *(
+                {
+                    "id": f"A{i}",
+                    "name": name,
+                    "stances": [
+                        {
+                            "on": "C1",
+                            "stance": "supports",
+                            "status": "stated",
+                            "quotes": [HOSTILE[0]],
+                        },
+                    ],
+                }
+                for i, name in enumerate(PLOTLY_MARKUP, 2)
+            ),
+        ],
     }
     (seed / "source.yaml").write_text(json.dumps(source, indent=1), encoding="utf-8")
     (seed / "reading.yaml").write_text(json.dumps(reading, indent=1), encoding="utf-8")
@@ -121,6 +140,27 @@ def test_hostile_html_runs_no_script_and_shows_every_string(
     assert visible(TITLE) in visible(title)
     missing = [s for s in EXPECTED if visible(s) not in text]
     assert missing == []
+
+
+def test_hostile_figure_labels_show_plotly_markup_as_text(
+    hostile_build: Path, browser: Any
+) -> None:
+    # The SVG (as the PDF embeds it): no link, and every actor's name drawn as written.
+    texts, tags = svg_texts(hostile_build / "figures" / "stances.svg")
+    assert "a" not in tags
+    shown = {visible(t) for t in texts}
+    assert [name for name in PLOTLY_MARKUP if name not in shown] == []
+    # The HTML's figure, as plotly.js draws it in the page.
+    page = browser.new_page()
+    page.goto((hostile_build / "brief.html").as_uri())
+    page.wait_for_selector("#plot-stances .main-svg")
+    links = page.evaluate("document.querySelectorAll('#plot-stances svg a').length")
+    ticks = page.evaluate(
+        "[...document.querySelectorAll('#plot-stances .ytick text')].map(t => t.textContent)"
+    )
+    page.close()
+    assert links == 0
+    assert [name for name in PLOTLY_MARKUP if name not in {visible(t) for t in ticks}] == []
 
 
 class _Tags(HTMLParser):

@@ -10,7 +10,14 @@ import nbformat
 import pytest
 
 from briefkit.errors import NotebookFailed
-from briefkit.notebooks import NotebookJob, execute, execute_all, find_notebooks, strip_volatile
+from briefkit.notebooks import (
+    NotebookJob,
+    ended_early,
+    execute,
+    execute_all,
+    find_notebooks,
+    strip_volatile,
+)
 
 from .conftest import copy_project
 from .hostile import HOSTILE
@@ -163,6 +170,51 @@ def test_sys_exit_in_a_cell_is_a_failure(tmp_path: Path) -> None:
     assert str(err) == (
         f"notebook nb.ipynb, cell step-0: SystemExit: 3 (failed copy kept at {job.failed_copy})"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [("import sys; sys.exit(0)", "0"), ("import sys; sys.exit()", "None"),
+     ("raise SystemExit(0)", "0")],
+)  # fmt: skip
+def test_clean_sys_exit_before_the_last_cell_is_a_failure(
+    tmp_path: Path, code: str, value: str
+) -> None:
+    # papermill takes these for a clean end and leaves the cells after them unrun.
+    err, job = run_failing(tmp_path, ["y = 1", code, "y = 2", "y = 3"])
+    assert str(err) == (
+        f"notebook nb.ipynb, cell step-1: SystemExit: exit code {value}: a notebook must run to "
+        f"its end; cell step-2 and the ones after it never ran (failed copy kept at "
+        f"{job.failed_copy})"
+    )
+
+
+def test_sys_exit_0_in_the_last_cell_is_a_failure(tmp_path: Path) -> None:
+    err, _ = run_failing(tmp_path, ["y = 1", "import sys; sys.exit(0)"])
+    assert (err.cell, err.ename) == ("step-1", "SystemExit")
+    assert err.evalue == "exit code 0: a notebook must run to its end"
+
+
+@pytest.mark.parametrize("code", ["exit()", "quit()"])
+def test_exit_or_quit_in_a_cell_is_a_failure_naming_it(tmp_path: Path, code: str) -> None:
+    # The kernel stops after the cell: before or after the next one starts.
+    err, _ = run_failing(tmp_path, ["y = 1", code, "y = 2"])
+    assert (err.cell, err.ename) == ("step-1", "SystemExit")
+    assert err.evalue == "exit() or quit() stops the kernel: a notebook must run to its end"
+
+
+def _cell(cell_id: str, source: str, count: int | None) -> dict[str, object]:
+    return {"cell_type": "code", "id": cell_id, "source": source, "execution_count": count,
+            "outputs": []}  # fmt: skip
+
+
+def test_ended_early_finds_cells_that_never_ran() -> None:
+    done = {"cells": [_cell("a", "x = 1", 1), _cell("b", "", None), _cell("c", "y", 2)]}
+    assert ended_early(done) is None  # an empty cell is never run
+    stopped = {"cells": [_cell("a", "x = 1", 1), _cell("b", "y = 2", None), _cell("c", "z", None)]}
+    assert ended_early(stopped) == (
+        "a", "NotebookStopped", "the kernel stopped; cell b and the ones after it never ran"
+    )  # fmt: skip
 
 
 def test_notebook_failure_is_one_line_without_colour_codes() -> None:

@@ -297,6 +297,31 @@ def test_diff_command_prints_changes_between_releases(
     assert f"no release at {missing}" in capsys.readouterr().err
 
 
+def test_release_diff_and_changes_md_show_escape_sequences_instead_of_sending_them(
+    faked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    do_release(faked)
+    path = faked / "seeds" / SEED / "reading.yaml"
+    # YAML's "\\e" is ESC: a terminal reset (ESC c) and a window title (OSC 0).
+    judgement = '  - "Reset \\ec and title \\e]0;pwned\\a here."\n'
+    path.write_text(path.read_text().replace("key_judgements:\n", "key_judgements:\n" + judgement))
+    capsys.readouterr()
+    assert main(["--root", str(faked), "release", "minor", "--seed", SEED]) == 0
+    released = capsys.readouterr().err
+    assert main(["--root", str(faked), "diff", "v0.1.1", "v0.2.0"]) == 0
+    diff = capsys.readouterr().out
+    changes_md = (faked / "dist" / SEED / "v0.2.0" / "CHANGES.md").read_text()
+    shown = "Reset \\x1bc and title \\x1b]0;pwned\\x07 here."
+    for text, expected in (
+        (released, shown),
+        (diff, shown),
+        (changes_md, shown.replace("]", "\\]")),
+    ):
+        assert "\x1b" not in text
+        assert "\x07" not in text
+        assert expected in text
+
+
 def test_brief_yaml_keeps_its_version_and_drafts_wait_until_the_release_is_published(
     faked: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefkit import escape
 
-# The Chromium functions live in briefkit.browser; cache.py still calls them through here.
+# The Chromium functions live in briefkit.browser; steps.py still calls them through here.
 from briefkit.browser import chromium_open as chromium_open
 from briefkit.browser import chromium_session
 from briefkit.browser import find_chromium as find_chromium

@@ -245,8 +245,15 @@ def _progress() -> Iterator[Any]:
 
 
 def _one_line(exc: BaseException) -> str:
-    # choreographer's errors carry several sentences as separate arguments: the first says it.
-    first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    # choreographer's errors carry several sentences as separate arguments: the first says it;
+    # urllib's URLError wraps the reason (a socket error) in "<urlopen error …>".
+    reason = getattr(exc, "reason", None)
+    if reason is not None:
+        first = str(reason)
+    elif exc.args and isinstance(exc.args[0], str):
+        first = exc.args[0]
+    else:
+        first = str(exc)
     text = " ".join(first.split()) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
 

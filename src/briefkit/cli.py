@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import math
 import os
 import signal
 import sys
@@ -26,17 +27,29 @@ from briefkit.render import DEFAULT_FORMATS, FORMATS
 logger = logging.getLogger("briefkit")
 
 
+class _TerminalFormatter(logging.Formatter):
+    """A log formatter whose lines show control characters instead of sending them.
+
+    Log messages carry seed text (a release's changes, a path, a tool's output): one escaped
+    line, traceback included, for every handler.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_text(super().format(record))
+
+
 def _setup_logging(verbose: bool) -> None:
     handler: logging.Handler
     if sys.stderr.isatty():
         from rich.logging import RichHandler
 
         handler = RichHandler(show_time=False, show_path=False, markup=False, rich_tracebacks=False)
+        handler.setFormatter(_TerminalFormatter("%(message)s"))
     else:
         # Piped or captured: no colours to show and no wrapping of long paths, and importing
         # rich would cost a no-change rebuild a third of its time.
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)-8s %(message)s"))
+        handler.setFormatter(_TerminalFormatter("%(levelname)-8s %(message)s"))
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler], force=True)
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     # papermill logs a timeout or a dead kernel itself; NotebookFailed already says it in one line.
@@ -49,6 +62,27 @@ def _formats(text: str) -> tuple[str, ...]:
     if bad or not parts:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(FORMATS)} (got {text!r})")
     return parts
+
+
+def _positive_seconds(text: str) -> float:
+    """A ``--timeout``: seconds, finite and above zero (nbclient takes 0 or less as no limit)."""
+    return _seconds(text, allow_zero=False)
+
+
+def _seconds_or_zero(text: str) -> float:
+    """A ``--wait``: seconds, finite and not negative (filelock waits forever on a negative)."""
+    return _seconds(text, allow_zero=True)
+
+
+def _seconds(text: str, *, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise argparse.ArgumentTypeError(f"expected a number of seconds {bound} (got {text!r})")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -71,7 +105,9 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_FORMATS,
         help=f"{','.join(DEFAULT_FORMATS)} (default)",
     )
-    b.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    b.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
     b.add_argument(
         "--no-download", action="store_true",
         help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
@@ -79,7 +115,9 @@ def parser() -> argparse.ArgumentParser:
 
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
-    n.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    n.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
 
     c = sub.add_parser("check", help="validate seeds' readings and print their coverage")
     c.add_argument("--seed", action="append", help="seed to check (default: every seed)")
@@ -92,8 +130,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("part", choices=("patch", "minor", "major"), help="which part of X.Y.Z to bump")
     r.add_argument("--seed", help="seed to release (default: the only seed)")
     r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    r.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
-    r.add_argument("--wait", type=float, default=5.0, help="seconds to wait for another build")
+    r.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
+    r.add_argument(
+        "--wait", type=_seconds_or_zero, default=5.0, help="seconds to wait for another build"
+    )
     r.add_argument(
         "--no-download", action="store_true",
         help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
@@ -161,9 +203,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except InvalidInput as exc:
             failed += 1
             for line in str(exc).splitlines():
-                print(f"briefkit: error: {line}", file=sys.stderr)
+                print(f"briefkit: error: {terminal_text(line)}", file=sys.stderr)
             continue
-        print("\n".join(coverage_report(slug, seed.coverage())))
+        # The article's sentences, as they are: escape sequences in them show, not act.
+        print(terminal_text("\n".join(coverage_report(slug, seed.coverage()))))
     if failed:
         print(f"briefkit: {failed} seed(s) invalid", file=sys.stderr)
         return EXIT_INVALID_INPUT
@@ -193,8 +236,23 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
     slug = default_seed(args.root, args.seed)
     for line in diff_releases(args.root.resolve(), slug, args.old, args.new):
-        print(line)
+        print(terminal_text(line))
     return 0
+
+
+def _check_root(args: argparse.Namespace) -> None:
+    """The project folder is a folder with ``seeds/`` in it; ``new`` may make both."""
+    from briefkit.errors import InputError
+
+    root: Path = args.root
+    if root.exists() and not root.is_dir():
+        raise InputError(f"project folder {root} is not a folder (--root)")
+    if args.run is _cmd_new:
+        return
+    if not root.exists():
+        raise InputError(f"project folder {root} does not exist (--root)")
+    if not (root / "seeds").is_dir():
+        raise InputError(f"{root} has no seeds/ folder: not a briefkit project (--root)")
 
 
 #: OS errors that say the machine, not briefkit, is in the way: exit 4 with the path.
@@ -227,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
+        _check_root(args)
         code: int = args.run(args)
         return code
     except BriefkitError as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from typing import Any
 
 _ASCII_PUNCT = frozenset(string.punctuation)
@@ -47,9 +46,11 @@ def markdown_readable(text: str) -> str:
     """Markdown for a plain-text file (CHANGES.md): only what would act as markup is escaped.
 
     Lighter than ``markdown_text`` so that the file still reads well as text; whitespace runs
-    become one space, so no block syntax can start.
+    become one space, so no block syntax can start; control characters show as with
+    :func:`terminal_text`.
     """
-    return "".join("\\" + c if c in "\\`*_[]<>#|~!&" else c for c in " ".join(text.split()))
+    flat = " ".join(text.split())
+    return terminal_text("".join("\\" + c if c in "\\`*_[]<>#|~!&" else c for c in flat))
 
 
 def typst_string(text: str) -> str:
@@ -64,30 +65,38 @@ def typst_string(text: str) -> str:
     return f'"{body}"'
 
 
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
 def plotly_text(text: str) -> str:
     """Text for a plotly label or hover text: its pseudo-HTML tags and entities shown as text.
 
-    plotly.js reads ``<b>``, ``<br>``, ``<a href=…>`` and ``&…;`` entities in text attributes;
-    escaping ``&``, ``<`` and ``>`` as entities makes it draw the characters themselves.
+    plotly.js reads ``<b>``, ``<br>``, ``<a href=…>``, ``<span style=…>`` and ``&…;`` entities
+    in text attributes; escaping ``&``, ``<`` and ``>`` as entities makes it draw the characters
+    themselves. A line break (which plotly.js would draw as a space) becomes ``<br>``: the one
+    tag escaped text can hold, so a notebook breaks a long label with ``"\n"``.
     """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _NEWLINE.sub("<br>", escaped)
 
 
-#: Figure attributes that plotly.js draws as pseudo-HTML and that carry data, not templates.
-PLOTLY_TEXT_KEYS = frozenset({"text", "hovertext", "name", "ticktext", "labels"})
+def plotly_figure_text(node: Any, *, _key: str = "") -> Any:
+    """Escape, with :func:`plotly_text`, every string of a figure's JSON but its templates.
 
-
-def plotly_figure_text(node: Any, *, _key: str | None = None) -> Any:
-    """Escape, with :func:`plotly_text`, every data-carrying text attribute of a figure's JSON.
-
-    ``hovertemplate`` and ``texttemplate`` are left alone: they are written by the notebook's
-    code (its formatting), not by a seed, and refer to the data only through ``%{…}``.
+    plotly.js draws as pseudo-HTML not only text attributes (``text``, ``name``, titles,
+    annotations) but also category values shown as tick labels and hover values (``x``, ``y``,
+    ``customdata``…), so every string is escaped: the others (colours, modes, fonts, dates) hold
+    no ``&``, ``<`` or ``>`` and come out unchanged, and equal strings stay equal, so categories
+    still match. Left alone are ``hovertemplate``, ``texttemplate`` and ``layout.template``: the
+    notebook's code (its formatting, ``<extra>``), which refers to the data only through ``%{…}``.
     """
+    if "template" in _key:
+        return node
     if isinstance(node, dict):
         return {k: plotly_figure_text(v, _key=k) for k, v in node.items()}
     if isinstance(node, list):
         return [plotly_figure_text(v, _key=_key) for v in node]
-    if isinstance(node, str) and _key in PLOTLY_TEXT_KEYS:
+    if isinstance(node, str):
         return plotly_text(node)
     return node
 
@@ -109,12 +118,24 @@ def csv_cell(value: object) -> object:
     return value
 
 
+#: What a terminal would act on rather than show: control characters but tab and newline (C0,
+#: DEL, C1: escape sequences start with ESC or CSI), and the invisible bidirectional controls
+#: that reorder the text around them.
+_UNSHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _code(match: re.Match[str]) -> str:
+    point = ord(match.group())
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
 def terminal_text(text: str) -> str:
-    """A line safe to print on a terminal: control characters (escape sequences) made visible."""
-    return "".join(
-        ch if ch in "\t\n" or unicodedata.category(ch) != "Cc" else f"\\x{ord(ch):02x}"
-        for ch in text
-    )
+    """Text for a terminal or a text file people read: control characters shown as ``\\xNN``.
+
+    Escape sequences (a window title, a screen clear, ``ESC c``'s reset) then show instead of
+    acting, and bidirectional controls as ``\\uNNNN``; tab and newline stay.
+    """
+    return _UNSHOWN.sub(_code, text)
 
 
 def visible(text: str) -> str:

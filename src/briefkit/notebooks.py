@@ -90,6 +90,37 @@ def _cell_label(nb_path: Path | None) -> str | None:
     return None
 
 
+_EXIT = ("SystemExit", "exit() or quit() stops the kernel: a notebook must run to its end")
+
+
+def ended_early(nb: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """Why an executed notebook that papermill counts as done did not run to its end, or None.
+
+    papermill takes ``sys.exit(0)`` (and ``sys.exit()``) in a cell for a clean end: it stops
+    there without an error, and the artifacts of the cells after it are missing. Any error
+    output, and any code cell that never ran, is a failure here, as (cell, ename, evalue).
+    """
+    code = [
+        (str(cell.get("id") or f"#{index}"), cell)
+        for index, cell in enumerate(nb.get("cells", []))
+        if cell.get("cell_type") == "code" and "".join(cell.get("source", "")).strip()
+    ]
+    never = next((label for label, cell in code if cell.get("execution_count") is None), None)
+    unran = f"; cell {never} and the ones after it never ran" if never else ""
+    for label, cell in code:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                ename = str(output.get("ename") or "Error")
+                value = str(output.get("evalue") or "")
+                if ename == "SystemExit":
+                    value = f"exit code {value or 'None'}: a notebook must run to its end"
+                return label, ename, f"{value}{unran}"
+    if never is not None:
+        ran = [label for label, cell in code if cell.get("execution_count") is not None]
+        return ran[-1] if ran else never, "NotebookStopped", f"the kernel stopped{unran}"
+    return None
+
+
 #: Kernel processes (Popen) this process started; killed when the build is interrupted.
 _KERNELS: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -146,6 +177,15 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     def on_cell_start(cell: Any, cell_index: int) -> None:
         started.append(str(cell.get("id") or f"#{cell_index}"))
 
+    # Cells that called exit() or quit(): the kernel stops after them, before or after the next
+    # cell starts (a race), so they fail the notebook either way, by name.
+    exits: list[str] = []
+
+    def on_cell_executed(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        payload = (execute_reply or {}).get("content", {}).get("payload") or []
+        if any(p.get("source") == "ask_exit" and not p.get("keepkernel") for p in payload):
+            exits.append(str(cell.get("id") or f"#{cell_index}"))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -168,6 +208,7 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
                         job.output.with_suffix(".kernel.log"), job.env
                     ),
                     on_cell_start=on_cell_start,
+                    on_cell_executed=on_cell_executed,
                     # Kill the kernel once the last cell is done, instead of asking it to stop and
                     # waiting about 0.3 s for it: its outputs are all in already (nbclient's
                     # NotebookClient.shutdown_kernel, passed through by papermill).
@@ -189,11 +230,18 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
         ) from None  # fmt: skip
     except DeadKernelError as exc:
         kept = _keep_failed(job, tmp)
+        if exits:
+            raise NotebookFailed(job.source, exits[0], *_EXIT, kept=kept) from None
         raise NotebookFailed(
             job.source, started[-1] if started else _cell_label(kept), "DeadKernelError",
             "the kernel died while the cell ran", str(exc), kept,
         ) from None  # fmt: skip
-    nb = strip_volatile(json.loads(tmp.read_text(encoding="utf-8")))
+    nb = json.loads(tmp.read_text(encoding="utf-8"))
+    early = ended_early(nb) or ((exits[0], *_EXIT) if exits else None)
+    if early is not None:
+        kept = _keep_failed(job, tmp)
+        raise NotebookFailed(job.source, *early, kept=kept)
+    nb = strip_volatile(nb)
     job.output.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.unlink()
     job.failed_copy.unlink(missing_ok=True)

@@ -72,10 +72,16 @@ def new_seed(root: Path, slug: str, article: Path) -> Path:
     target = seed_dir(root, slug, exists=False)
     if target.exists():
         raise InputError(f"seed {slug!r} already exists at {target}: not overwriting it")
-    text = read_text(article, limit=ARTICLE_LIMIT, what="an article")
+    try:
+        text = read_text(article, limit=ARTICLE_LIMIT, what="an article")
+        raw = article.read_bytes()
+    except OSError as exc:  # unreadable: no permission, a path through a file, a device
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInput(
+            [Problem(article, None, "", f"cannot read the article: {reason}")]
+        ) from None
     if not text.strip():
         raise InvalidInput([Problem(article, None, "", "the article is empty")])
-    raw = article.read_bytes()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{slug}.new-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
