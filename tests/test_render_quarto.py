@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import docx
@@ -261,8 +262,9 @@ def test_seed_text_that_looks_like_a_shortcode_stays_text_under_quarto(
 def test_word_renders_with_quarto_from_the_same_project(tmp_path: Path, fake_quarto: Path) -> None:
     """`--to docx` with _quarto.yml's reference document; dated like the embedded engine's."""
     job = make_job(tmp_path, ("docx",), qmd='# Brief\n\n::: {.bk-table name="t"}\n:::\n')
+    frame = pd.DataFrame({"v": ["one"]})
     Artifacts(job.build_dir).table(
-        "t", columns=[("v", "Value")], rows=[{"v": "one"}], caption="The one table's caption"
+        "t", frame, labels={"v": "Value"}, caption="The one table's caption"
     )
     (job.build_dir / "brief.json").write_text(json.dumps({**META, "version": "1.2.3"}))
     path = QuartoEngine().render(job)["docx"]
@@ -305,9 +307,22 @@ def test_renders_of_one_project_are_serialized(
     """Quarto writes its intermediates beside the shared source: one render at a time."""
     job = make_job(tmp_path, ("html",))
     monkeypatch.setattr(quarto_engine, "RENDER_WAIT", 0.2)
-    held = lock.hold(job.build_dir.parent / ".quarto-render.lock", wait=1, busy="held")
-    with held, pytest.raises(BuildLocked, match="another Quarto render"):
-        QuartoEngine().render(job)
+    taken, done = threading.Event(), threading.Event()
+
+    def other_render() -> None:  # another thread: briefkit's locks are re-entrant per thread
+        with lock.hold(job.build_dir.parent / ".quarto-render.lock", wait=1, busy="held"):
+            taken.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=other_render)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        with pytest.raises(BuildLocked, match="another Quarto render"):
+            QuartoEngine().render(job)
+    finally:
+        done.set()
+        holder.join()
 
 
 def test_missing_quarto_says_how_to_install_or_which_engine(
