@@ -295,7 +295,11 @@ local function make_figure(name)
     local call = "#image(" .. typst_string(src) .. ", width: 100%, alt: " .. typst_string(spec.alt) .. ");"
     content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
   else
-    local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), media .. "/figures/" .. name .. ".svg", "", pandoc.Attr("", {}, { width = "100%" }))
+    -- Word reads PNG everywhere (an SVG needs a PNG fallback that pandoc makes only with
+    -- rsvg-convert); other writers refer to the SVG.
+    local ext = is_format("docx") and ".png" or ".svg"
+    local src = media .. "/figures/" .. name .. ext
+    local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), src, "", pandoc.Attr("", {}, { width = "100%" }))
     content = { pandoc.Plain({ img }) }
   end
   table.insert(blocks, pandoc.Figure(content, caption, pandoc.Attr("fig-" .. name, { "bk-figure" })))
@@ -426,7 +430,21 @@ local function add_frame(doc)
   return doc
 end
 
+-- Word's outline: a TOC field of the first heading level (as the PDF's), filled when Word opens
+-- the file (the reference document asks it to update fields). Static: no seed text here.
+local WORD_TOC = [[<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents" /><w:docPartUnique /></w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:pPr><w:pStyle w:val="TOCHeading" /></w:pPr><w:r><w:t xml:space="preserve">Contents</w:t></w:r></w:p><w:p><w:r><w:fldChar w:fldCharType="begin" w:dirty="true" /><w:instrText xml:space="preserve"> TOC \o "1-1" \h \z \u </w:instrText><w:fldChar w:fldCharType="separate" /><w:fldChar w:fldCharType="end" /></w:r></w:p></w:sdtContent></w:sdt>]]
+
 local function add_stamp(doc)
+  if is_format("docx") then
+    -- The reference document's running header shows these document properties (pandoc writes
+    -- other metadata as custom properties, XML-escaped); the build's folders are this
+    -- machine's paths and stay out of the file.
+    doc.meta["bk-title"] = pandoc.MetaString(tostring(brief.short_title or brief.title))
+    doc.meta["bk-stamp"] = pandoc.MetaString(tostring(brief.stamp))
+    doc.meta["briefkit-build"] = nil
+    doc.meta["briefkit-media"] = nil
+    return doc
+  end
   if not is_typst() then
     return nil
   end
@@ -455,6 +473,8 @@ local function expand_div(el)
   elseif el.classes:includes("bk-toc") then
     if is_typst() then
       return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
+    elseif is_format("docx") then
+      return { pandoc.RawBlock("openxml", WORD_TOC) }
     end
     -- HTML: the table of contents is add_frame's (toc: false in _quarto.yml).
     return {}

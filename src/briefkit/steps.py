@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -176,7 +176,7 @@ class EarlyFigures:
     step exports whatever is missing and reports its errors.
     """
 
-    def __init__(self, cache: StepCache, *, static: bool) -> None:
+    def __init__(self, cache: StepCache, *, static: Sequence[str]) -> None:
         self.build_dir = cache.build_dir
         self.static = static
         previous = cache.load("figures")
