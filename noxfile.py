@@ -10,6 +10,7 @@ is ever cached), which cost about 0.7 s of CPU per kernel here.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import nox
@@ -80,16 +81,50 @@ def release(session: nox.Session) -> None:
 
 
 @nox.session
+def new(session: nox.Session) -> None:
+    """Scaffold a seed: ``nox -s new -- SLUG --from ARTICLE`` (the analyst's first step)."""
+    install(session)
+    session.run("briefkit", "new", *session.posargs)
+
+
+@nox.session
+def check(session: nox.Session) -> None:
+    """Check the seeds' readings and show their coverage (``-- --seed SLUG`` for one)."""
+    install(session)
+    session.run("briefkit", "check", *session.posargs)
+
+
+@nox.session
 def notebooks(session: nox.Session) -> None:
     """Execute every notebook against every seed (an execution check, no rendering)."""
     install(session)
     session.run("briefkit", "notebooks", *session.posargs)
 
 
+#: axe-core, the accessibility checker the HTML tests inject into the brief (npm package).
+AXE_CORE = "4.14.1"
+
+
+def install_axe(session: nox.Session) -> None:
+    """Install axe-core with npm into .cache/node/ (git-ignored), unless that version is there."""
+    target = ROOT / ".cache" / "node"
+    package = target / "node_modules" / "axe-core" / "package.json"
+    if package.is_file() and f'"version": "{AXE_CORE}"' in package.read_text(encoding="utf-8"):
+        return
+    if shutil.which("npm") is None:
+        session.warn("npm is missing: the accessibility tests fail (Debian: apt-get install npm)")
+        return
+    session.run(
+        "npm", "install", "--prefix", str(target), "--no-save", "--no-package-lock",
+        "--no-audit", "--no-fund", f"axe-core@{AXE_CORE}", external=True,
+    )  # fmt: skip
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite, including a real build of the brief."""
     install(session, "test")
+    install_axe(session)
     session.run("pytest", *session.posargs)
 
 

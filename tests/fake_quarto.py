@@ -160,7 +160,10 @@ def render(flags: Flags) -> None:
     for key in ("css", "include-in-header"):
         if key in defaults:
             defaults[key] = [str(project / p) for p in defaults[key]]
+    if "reference-doc" in defaults:
+        defaults["reference-doc"] = str(project / defaults["reference-doc"])
     html = flags.to == "html"
+    typst_pdf = flags.to == "typst"
     minimal = bool(((config.get("format") or {}).get("html") or {}).get("minimal"))
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -169,7 +172,7 @@ def render(flags: Flags) -> None:
         defaults_file.write_text(json.dumps(defaults), encoding="utf-8")
         # Pandoc runs in the source's folder and writes <stem>.<ext> there
         # (src/command/render/pandoc.ts: cwd = dirname(options.source); output.ts).
-        written = source.with_suffix(".html" if html else ".typ")
+        written = source.with_suffix(".typ" if typst_pdf else Path(fmt.output).suffix)
         argv = [str(pandoc_binary()), source.name, "--defaults", str(defaults_file),
                 "--from", "markdown", "--to", flags.to, "--standalone",
                 "--output", written.name]  # fmt: skip
@@ -192,6 +195,8 @@ def render(flags: Flags) -> None:
             )
             written.write_text(page, encoding="utf-8")
         produced = written
+    elif not typst_pdf:
+        produced = written  # docx: pandoc's output is the result (output.ts, default recipe)
     else:
         # src/command/render/output-typst.ts: typst compiles <stem>.typ to <stem>.pdf beside
         # it, with the project folder as root; the .typ is removed (keep-typ is false) ...

@@ -35,14 +35,26 @@ language: en
 sha256: {hashlib.sha256(ARTICLE.encode()).hexdigest()}
 """
 
+#: Its own tracks and domains: the brief's captions and tables use these labels.
+TRACKS = {"grid-access": "Grid access", "export-rules": "Export rules"}
+DOMAINS = {"power-grid": "Power grid"}
+
 READING = """\
-schema_version: 1
+schema_version: 2
+tracks:
+  grid-access: Grid access
+  export-rules: Export rules
+domains:
+  power-grid: Power grid
 thesis:
   text: Norland should be reconnected to the regional grid step by step, under conditions.
   status: stated
   quotes: ["Norland should be reconnected to the regional power grid, but only step by step."]
 key_judgements:
-  - Reconnection in steps, each tied to a verified condition.
+  - id: J1
+    text: Reconnection in steps, each tied to a verified condition.
+    status: implied
+    quotes: ["but only step by step"]
 claims:
   - id: C1
     text: Cutting the interconnector raised prices for everyone.
@@ -67,7 +79,7 @@ objections:
 proposals:
   - id: P1
     text: Stepwise reconnection to the regional power grid.
-    domain: energy
+    domain: power-grid
     status: stated
     conditional: true
     conditions: [K1, K2]
@@ -90,7 +102,7 @@ conditions:
 measures:
   - id: M1
     text: Restore a limited import quota.
-    track: energy
+    track: grid-access
     requires: [K1]
     phase: 1
     reversible: true
@@ -98,7 +110,7 @@ measures:
     quotes: ["restore a limited import quota"]
   - id: M2
     text: Lift the export ban.
-    track: sanctions
+    track: export-rules
     requires: [K1, K2]
     phase: 2
     reversible: true

@@ -388,8 +388,9 @@ def test_chromium_upgrade_or_choice_reexports_the_figures(
 def test_html_then_pdf_renders_only_the_new_format(project: Path, engine: FakeEngine) -> None:
     fake_build(project, ("html",))
     # SVGs are needed now: the figure step re-runs, and the HTML (whose key covers the
-    # figures folder) is rendered again too.
-    assert fake_build(project).executed == ["figures", *RENDERS]
+    # figures folder) is rendered again too; brief.json records the formats (the HTML links
+    # to the PDF when one is built beside it).
+    assert fake_build(project).executed == ["figures", "meta", *RENDERS]
 
 
 @pytest.mark.parametrize(
@@ -663,7 +664,7 @@ def test_a_build_of_fewer_formats_leaves_no_older_output_beside_the_new(
     assert fake_build(project, ("html",)).executed == ["figures", "meta", "render-html"]
     assert sorted(p.name for p in build_dir.glob("brief.*")) == ["brief.html", "brief.json"]
     assert StepCache(build_dir).load("render-pdf") is None
-    assert fake_build(project).executed == ["figures", *RENDERS]
+    assert fake_build(project).executed == ["figures", "meta", *RENDERS]
 
 
 def test_a_build_failing_after_the_check_leaves_no_brief(

@@ -96,7 +96,7 @@ def test_new_scaffolds_a_seed_with_the_article_verbatim(
     reading = (seed / "reading.yaml").read_text(encoding="utf-8")
     assert "#   1. Caf\u00e9 talks \u2014 a \u201cfirst\u201d step.\n" in reading
     assert "#   2. They met in 2024.\n#   3. They agreed!\n" in reading
-    assert load_yaml_file(seed / "reading.yaml").plain["schema_version"] == 1
+    assert load_yaml_file(seed / "reading.yaml").plain["schema_version"] == 2
 
 
 def test_new_seed_fails_check_until_the_analyst_fills_it_in(
@@ -108,8 +108,10 @@ def test_new_seed_fails_check_until_the_analyst_fills_it_in(
     assert main(["--root", str(tmp_path), "check", "--seed", "one"]) == 2
     err = capsys.readouterr().err
     reading = tmp_path / "seeds" / "one" / "reading.yaml"
-    assert f"briefkit: error: {reading}:7: thesis.text: must not be empty" in err
-    assert f"{reading}:9: thesis.quotes: needs at least one verbatim quote" in err
+    lines = reading.read_text(encoding="utf-8").splitlines()
+    text = lines.index('  text: ""') + 1
+    assert f"briefkit: error: {reading}:{text}: thesis.text: must not be empty" in err
+    assert f"{reading}:{text + 2}: thesis.quotes: needs at least one verbatim quote" in err
 
 
 def test_new_refuses_to_overwrite_an_existing_seed(

@@ -33,7 +33,9 @@ def test_items_are_indexed_by_id_with_typed_columns(second: Frames) -> None:
     assert list(STATUS.categories) == ["stated", "implied", "inferred"]
     assert STATUS.ordered
     assert isinstance(m.track.dtype, pd.CategoricalDtype)
-    assert "sanctions" in m.track.cat.categories
+    # The tracks the seed declares, in its order, with their labels.
+    assert list(m.track.cat.categories) == ["grid-access", "export-rules"]
+    assert m.track_label.tolist() == ["Grid access", "Export rules"]
     assert (str(m.phase.dtype), str(m.reversible.dtype), str(m.text.dtype)) == (
         "Int64",
         "boolean",
@@ -62,12 +64,25 @@ def test_relations_are_long_frames_in_reading_order(second: Frames) -> None:
         "target": ["O1", "P1"],
         "relation": ["attack", "attack"],
     }
-    assert second.requires.values.tolist() == [["M1", "K1"], ["M2", "K1"], ["M2", "K2"]]
+    assert second.requires.values.tolist() == [
+        ["M1", "K1", "stated"], ["M2", "K1", "stated"], ["M2", "K2", "stated"],
+    ]  # fmt: skip
     assert second.unlocks.values.tolist() == [
         ["K1", "M1"], ["K1", "M2"], ["K2", "M2"], ["K1", "P1"], ["K2", "P1"],
     ]  # fmt: skip
-    assert second.stances.values.tolist() == [["A1", "P1", "opposes", "implied"]]
+    stances = second.stances[["actor", "on", "stance", "status"]]
+    assert stances.values.tolist() == [["A1", "P1", "opposes", "implied"]]
     assert second.held_by.values.tolist() == [["O1", "A1"]]
+
+
+def test_links_and_phases_carry_their_own_basis(first: Frames) -> None:
+    required = first.requires.set_index(["measure", "condition"]).status.astype("string")
+    assert required[("M1", "K4")] == "stated"
+    assert required[("M1", "K1")] == "inferred"
+    assert required[("M3", "K1")] == "implied"
+    assert required[("M2", "K1")] == "stated"  # [K1, K2]: known as the measure is
+    assert first.measures.phase_status.astype("string").tolist() == ["inferred"] * 3
+    assert first.proposals.conditional["P8"] == "unstated"
 
 
 def test_requirement_matrix_is_a_crosstab_of_the_requires_frame(second: Frames) -> None:

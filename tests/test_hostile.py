@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 import typst
 
@@ -105,11 +107,12 @@ def write_hostile_seed(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The hostile seed built once (pandoc engine, HTML and PDF); returns its build folder."""
+    """The hostile seed built once (pandoc engine, HTML, PDF, Word); returns its build folder."""
     root = copy_project(tmp_path_factory.mktemp("hostile") / "project", seeds=())
     write_hostile_seed(root)
-    result = run_build(BuildOptions(root, SLUG, engine="pandoc"))
-    assert set(result.outputs) == {"html", "pdf"}
+    formats = ("html", "pdf", "docx")
+    result = run_build(BuildOptions(root, SLUG, engine="pandoc", formats=formats))
+    assert set(result.outputs) == set(formats)
     return root / "_build" / SLUG
 
 
@@ -289,3 +292,15 @@ def test_no_raw_output_of_the_filter_can_start_a_shortcode(
     assert [s for s in seen if "{{<" in s] == []
     # ... though the seed's shortcode strings did reach them (typst literals, figure data).
     assert any("env HOME" in s for s in seen)
+
+
+def test_hostile_word_shows_every_string_as_text_and_no_field(hostile_build: Path) -> None:
+    """Seed text in Word is text: every string shows as itself, none becomes a field."""
+    from .test_render_docx import FIELDS, fields, word_text
+
+    path = hostile_build / "brief.docx"
+    text = word_text(docx.Document(str(path)))
+    assert [s for s in EXPECTED if visible(s) not in text] == []
+    assert fields(path) == FIELDS
+    with zipfile.ZipFile(path) as z:
+        assert [n for n in z.namelist() if n.endswith((".js", ".bin", ".vml"))] == []

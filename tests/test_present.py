@@ -68,6 +68,6 @@ def test_quote_role_names_what_a_quote_anchors(field: str, role: str) -> None:
 def test_labels() -> None:
     assert status_label("inferred") == "Analyst's inference"
     assert reversible_label(None) == "Not stated"
-    assert reversible_label(True) == "Yes (snap-back)"
+    assert reversible_label(True) == "Yes"
     assert join_ids([]) == "\u2014"
     assert join_ids(["K1", "K2"]) == "K1, K2"

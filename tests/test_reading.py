@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_unmatched_quote_names_file_line_and_field(project: Path) -> None:
 def test_duplicate_key_names_line(project: Path) -> None:
     reading = project / "seeds" / SEED / "reading.yaml"
     reading.write_text(
-        reading.read_text().replace("schema_version: 1\n", "schema_version: 1\nschema_version: 1\n")
+        reading.read_text().replace("schema_version: 2\n", "schema_version: 2\nschema_version: 2\n")
     )
     with pytest.raises(InvalidInput, match=r"reading\.yaml:\d+: .*duplicate key"):
         load_seed(project, SEED)
@@ -66,6 +67,17 @@ def test_seed_name_cannot_leave_seeds(project: Path) -> None:
 
 
 # --- bad input: the exact line a user sees -------------------------------------------------
+
+#: The first seed's reading as it was on schema version 1, kept to prove that version-1
+#: readings still load (upgraded in memory) and get the same messages.
+READING_V1 = Path(__file__).resolve().parent / "data" / "reading-v1.yaml"
+
+
+def use_v1_reading(project: Path) -> Path:
+    """Put the version-1 reading of the first seed in place of the current one."""
+    reading = project / "seeds" / SEED / "reading.yaml"
+    shutil.copyfile(READING_V1, reading)
+    return reading
 
 
 def edit_reading(project: Path, old: str, new: str) -> Path:
@@ -138,8 +150,8 @@ BAD_READINGS = [
         "    conditional: false\n",
         "    conditional: NO\n",
         "conditional: NO",
-        "proposals.8.conditional: expected true or false, got 'NO' "
-        "(YAML 1.2 reads it as text; write true or false)",
+        "proposals.8.conditional: expected true, false or unstated, got 'NO' "
+        "(YAML 1.2 reads it as text; write true or false) (item P8)",
         id="yaml11-NO-is-not-false",
     ),
     pytest.param(
@@ -147,7 +159,7 @@ BAD_READINGS = [
         "    phase: 1\n    reversible: yes\n    status: stated",
         "reversible: yes",
         "measures.1.reversible: expected true or false, got 'yes' "
-        "(YAML 1.2 reads it as text; write true or false)",
+        "(YAML 1.2 reads it as text; write true or false) (item M2)",
         id="yaml11-yes-is-not-true",
     ),
     pytest.param(
@@ -155,14 +167,14 @@ BAD_READINGS = [
         "    text: 1.10",
         "text: 1.10",
         "proposals.4.text: expected text, got 1.10 unquoted, which YAML reads as the number "
-        "1.1: put it in quotes",
+        "1.1: put it in quotes (item P4)",
         id="yaml-number-where-text-expected",
     ),
     pytest.param(
         "    phase: 2\n",
         "    phase: 1:30\n",
         "phase: 1:30",
-        "measures.2.phase: expected a whole number, got '1:30'",
+        "measures.2.phase: expected a whole number, got '1:30' (item M3)",
         id="yaml11-sexagesimal",
     ),
     pytest.param(
@@ -170,14 +182,15 @@ BAD_READINGS = [
         "    date: 2014",
         "date: 2014",
         "events.0.date: expected text, got 2014 unquoted, which YAML reads as the number 2014: "
-        "put it in quotes",
+        "put it in quotes (item T1)",
         id="unquoted-year",
     ),
     pytest.param(
         '    date: "1987-12-08"',
         "    date: 2025-02-30",
         "2025-02-30",
-        "events.6.date: 2025-02-30 is not a calendar date (day is out of range for month)",
+        "events.6.date: 2025-02-30 is not a calendar date (day is out of range for month) "
+        "(item T7)",
         id="impossible-date",
     ),
     pytest.param(
@@ -202,21 +215,21 @@ BAD_READINGS = [
         "    held_by: [A-UA]",
         "    held_bye: [A-UA]",
         "held_bye",
-        "objections.1.held_bye: unknown field 'held_bye' (did you mean 'held_by'?)",
+        "objections.1.held_bye: unknown field 'held_bye' (did you mean 'held_by'?) (item O2)",
         id="misspelt-field",
     ),
     pytest.param(
         '    quotes:\n      - "Conditional agreements on oil and gas exports"\n\nconditions:',
         "    quotes: []\n\nconditions:",
         "quotes: []",
-        "proposals.11.quotes: needs at least one verbatim quote of the article",
+        "proposals.11.quotes: needs at least one verbatim quote of the article (item P11)",
         id="no-quotes",
     ),
     pytest.param(
         '      - "Under strict conditions"\n',
         '      - "  "\n',
         '- "  "',
-        "conditions.3.quotes.0: must not be empty",
+        "conditions.3.quotes.0: must not be empty (item K4)",
         id="empty-quote",
     ),
     pytest.param(
@@ -239,7 +252,7 @@ BAD_READINGS = [
         "P6/P7's.\n    conditional: false\n",
         "",
         "id: P8",
-        "proposals.8.conditional: required field is missing",
+        "proposals.8.conditional: required field is missing (item P8)",
         id="proposal-neither-conditional-nor-unconditional",
     ),
     pytest.param(
@@ -256,6 +269,7 @@ BAD_READINGS = [
 def test_bad_reading_is_named_by_file_line_and_field(
     project: Path, old: str, new: str, marker: str, expected: str
 ) -> None:
+    use_v1_reading(project)
     reading = edit_reading(project, old, new)
     line = line_of(reading, marker, 2 if marker == "id: C1" else 1)
     assert f"{reading}:{line}: {expected}" in problems_of(project)
@@ -377,13 +391,14 @@ def test_problems_in_every_file_are_shown_together(project: Path) -> None:
 
 
 def test_item_errors_are_all_reported_before_cross_checks(project: Path) -> None:
+    use_v1_reading(project)
     edit_reading(project, "    held_by: [A-UA]", "    held_bye: [A-UA]")
     reading = edit_reading(project, "    phase: 2\n", "    phase: 0\n")
     problems = problems_of(project)
     assert len(problems) == 2
     assert problems[1] == (
         f"{reading}:{line_of(reading, 'phase: 0')}: measures.2.phase: "
-        "Input should be greater than or equal to 1"
+        "Input should be greater than or equal to 1 (item M3)"
     )
 
 
@@ -579,7 +594,7 @@ def write_water_seed(root: Path) -> Path:
 def test_made_up_seed_validates_anchors_and_reports_coverage(tmp_path: Path) -> None:
     write_water_seed(tmp_path)
     seed = load_seed(tmp_path, "water")
-    assert seed.reading.proposals[0].conditions == ["K1"]
+    assert seed.reading.proposals[0].condition_ids == ["K1"]
     spans = {qa.anchor.quote: seed.article[qa.anchor.start : qa.anchor.end] for qa in seed.anchors}
     assert spans["since the dam was finished in 1998"] == "since the dam was finished in 1998"
     cov = seed.coverage()
@@ -669,3 +684,162 @@ def test_a_folder_where_a_file_should_be_is_an_input_error(tmp_path: Path) -> No
     (seed / "brief.yaml").mkdir()
     with pytest.raises(InvalidInput, match=r"brief\.yaml: not a file"):
         load_seed(tmp_path, "water")
+
+
+# --- schema version 2 ----------------------------------------------------------------------
+
+V2_BAD_READINGS = [
+    pytest.param(
+        "    track: energy\n    requires: [K1, K2]",
+        "    track: enrgy\n    requires: [K1, K2]",
+        "track: enrgy",
+        "measures.1.track: 'enrgy' is not one of the reading's tracks (did you mean 'energy'?)",
+        id="undeclared-track",
+    ),
+    pytest.param(
+        "    domain: territorial\n    status: stated\n    # The article gives no condition",
+        "    domain: maritime\n    status: stated\n    # The article gives no condition",
+        "domain: maritime",
+        "proposals.8.domain: 'maritime' is not one of the reading's domains (declare it under "
+        "domains: with its label; declared: security, territorial, economic, energy)",
+        id="undeclared-domain",
+    ),
+    pytest.param(
+        "      - id: K3\n        status: inferred\n",
+        "      - id: K3\n        status: stated\n",
+        "status: stated >> id: K3",
+        "proposals.8.conditions.0: conditional: unstated says the article gives no condition, "
+        "so a condition linked here is the analyst's: write {id: K3, status: inferred}",
+        id="unstated-with-a-stated-condition",
+    ),
+    pytest.param(
+        "    conditional: unstated\n",
+        "    conditional: maybe\n",
+        "conditional: maybe",
+        "proposals.8.conditional: expected true, false or unstated, got 'maybe' (item P8)",
+        id="conditional-neither-bool-nor-unstated",
+    ),
+    pytest.param(
+        "    phase: {value: 2, status: inferred}",
+        "    phase: {value: 0, status: inferred}",
+        "value: 0",
+        "measures.2.phase.value: Input should be greater than or equal to 1 (item M3)",
+        id="phase-mapping-below-one",
+    ),
+    pytest.param(
+        "      - {id: K1, status: implied}\n      - {id: K2, status: implied}\n    phase:",
+        "      - {id: K1, status: implicit}\n      - {id: K2, status: implied}\n    phase:",
+        "status: implicit",
+        "measures.2.requires.0.status: Input should be 'stated', 'implied' or 'inferred' (item M3)",
+        id="link-with-unknown-status",
+    ),
+    pytest.param(
+        "      probability: unlikely\n",
+        "      probability: improbable\n",
+        "probability: improbable",
+        "assessment.judgements.1.probability: 'improbable' is not a probability term of the "
+        "yardstick 'ICD 203 expressions of likelihood, with confidence levels' (almost no "
+        "chance, very unlikely, unlikely, roughly even chance, likely, very likely, almost "
+        "certain)",
+        id="term-outside-the-yardstick",
+    ),
+    pytest.param(
+        "      confidence: high\n      rests_on: [T5]",
+        "      rests_on: [T5]",
+        "id: AJ4",
+        "assessment.judgements.3.id: a judgement needs a probability term, a confidence level, "
+        "or both (from the yardstick)",
+        id="judgement-without-a-term",
+    ),
+    pytest.param(
+        "      rests_on: [T5]",
+        "      rests_on: [T9]",
+        "rests_on: [T9]",
+        "assessment.judgements.3.rests_on.0: 'T9' does not name any item of the reading "
+        "(expected one of its thesis/key_judgements/claims/evidence/objections/proposals/"
+        "conditions/measures/events/risks/actors)",
+        id="judgement-resting-on-nothing",
+    ),
+    pytest.param(
+        '    quotes:\n      - "could drive a wedge between Moscow and Beijing"\n'
+        '      - "The Cold War offers a valuable precedent."\n\nclaims:',
+        "\nclaims:",
+        "id: J5",
+        "key_judgements.4.quotes: a stated key judgement needs at least one verbatim quote of "
+        "the article (only the analyst's own, status: inferred, may have none)",
+        id="stated-judgement-without-quotes",
+    ),
+    pytest.param(
+        "schema_version: 2\n",
+        "schema_version: 3\n",
+        "schema_version: 3",
+        "schema_version: unknown schema_version 3: this briefkit reads versions 1 and 2",
+        id="unknown-schema-version",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "marker", "expected"), V2_BAD_READINGS)
+def test_bad_v2_reading_is_named_by_file_line_and_field(
+    project: Path, old: str, new: str, marker: str, expected: str
+) -> None:
+    reading = edit_reading(project, old, new)
+    assert problems_of(project) == [f"{reading}:{line_of(reading, marker)}: {expected}"]
+
+
+def written(new: object, old: object) -> object:
+    """``new`` cut down to the fields ``old`` has (version 2 adds fields with empty defaults)."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        return {k: written(new[k], v) for k, v in old.items()}
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
+        return [written(n, o) for n, o in zip(new, old, strict=True)]
+    return new
+
+
+def test_a_v1_reading_is_upgraded_in_memory_with_no_change_of_meaning(project: Path) -> None:
+    reading = use_v1_reading(project)
+    before = reading.read_bytes()
+    old = load_yaml_file(reading).plain
+    seed = load_seed(project, SEED)
+    assert reading.read_bytes() == before  # nothing rewritten
+    new = seed.reading.model_dump(mode="json")
+    # Every item and field of version 1 means the same in version 2 ...
+    for group in ("claims", "evidence", "objections", "conditions", "events", "actors", "risks"):
+        assert written(new[group], old[group]) == old[group], group
+    for x, o in zip(new["measures"], old["measures"], strict=True):
+        assert [link["id"] for link in x["requires"]] == o["requires"]
+        assert {link["status"] for link in x["requires"]} == {None}  # the measure's own basis
+        assert x["phase"] == {"value": o["phase"], "status": None, "quotes": []}
+        assert x["track"] == o["track"]
+    for x, o in zip(new["proposals"], old["proposals"], strict=True):
+        assert (x["conditional"], [c["id"] for c in x["conditions"]]) == (
+            o["conditional"], o.get("conditions", [])
+        )  # fmt: skip
+    # ... the tracks and domains are the ones it used, and its key judgements the analyst's.
+    assert new["tracks"] == {"sanctions": "Sanctions", "energy": "Energy"}
+    assert list(new["domains"]) == ["security", "territorial", "economic", "energy"]
+    assert [(j["id"], j["text"], j["status"], j["quotes"]) for j in new["key_judgements"]] == [
+        (f"J{n}", text, "inferred", []) for n, text in enumerate(old["key_judgements"], 1)
+    ]
+    assert seed.notes[0].startswith("schema_version 1, read as version 2 in memory")
+
+
+def test_check_says_that_a_v1_reading_was_upgraded(project: Path) -> None:
+    use_v1_reading(project)
+    proc = subprocess.run(
+        [sys.executable, "-m", "briefkit", "--root", str(project), "check"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "  note: reading.yaml: schema_version 1, read as version 2 in memory (the file is "
+        "unchanged; docs/reading.md, Version 1, says how to update it)" in proc.stdout.splitlines()
+    )
+
+
+def test_problems_of_both_passes_are_listed_in_line_order(project: Path) -> None:
+    reading = edit_reading(project, '"If Russia ends its aggressive policies"', '"If Russia x"')
+    edit_reading(project, "    held_by: [A-EE]", "    held_by: [A-XX]")
+    lines = [int(p.split(":")[1]) for p in problems_of(project)]
+    assert len(lines) == 2
+    assert lines == sorted(lines), reading

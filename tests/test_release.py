@@ -35,6 +35,8 @@ from briefkit.errors import (
 )
 from briefkit.lock import build_lock
 from briefkit.reading.seed import load_seed
+from briefkit.reading.yamlfile import load_yaml_file
+from briefkit.steps import brief_metadata
 
 from .conftest import SEED, copy_project
 from .pdf import pdf_text as read_pdf_text
@@ -55,7 +57,7 @@ def fake_build(opts: BuildOptions) -> BuildResult:
     (build / "data").mkdir(parents=True, exist_ok=True)
     conditions = [c.id for c in seed.reading.conditions]
     rows = [",".join(["Measure", *conditions])] + [
-        ",".join([f"{m.id}: x", *("required" if c in m.requires else "" for c in conditions)])
+        ",".join([f"{m.id}: x", *("required" if c in m.required_ids else "" for c in conditions)])
         for m in seed.reading.measures
     ]
     (build / "data" / "condition-matrix.csv").write_text("\n".join(rows) + "\n")
@@ -156,6 +158,29 @@ def test_release_publishes_every_file_and_points_latest(faked: Path) -> None:
     assert (manifest["version"], manifest["source_date_epoch"]) == ("0.1.1", 0)
     assert "version: 0.1.1" in (faked / "seeds" / SEED / "brief.yaml").read_text()
     assert "version: 0.1.1" in (target / "CITATION.cff").read_text()
+
+
+def test_release_credits_the_analysts_of_brief_yaml(faked: Path) -> None:
+    brief = faked / "seeds" / SEED / "brief.yaml"
+    brief.write_text(
+        brief.read_text() + "analysts:\n  - name: Jo Analyst\n"
+        "    orcid: https://orcid.org/0000-0002-1825-0097\n  - name: Sam Second\n"
+        "organisation: Policy Unit\n"
+    )
+    do_release(faked)
+    target = faked / "dist" / SEED / "v0.1.1"
+    cff = load_yaml_file(target / "CITATION.cff").plain
+    assert cff["authors"] == [
+        {"name": "Jo Analyst", "orcid": "https://orcid.org/0000-0002-1825-0097"},
+        {"name": "Sam Second"},
+    ]
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["analysts"] == cff["authors"]
+    assert manifest["organisation"] == "Policy Unit"
+    seed = load_seed(faked, SEED)
+    assert brief_metadata(seed, "0.1.1", "release", 0, "pandoc 3")["author"] == (
+        "Analysis by Jo Analyst and Sam Second (Policy Unit) of an article by Alexander Clackson"
+    )
 
 
 def test_release_refuses_to_overwrite_an_existing_version(faked: Path) -> None:
@@ -303,7 +328,9 @@ def test_release_diff_and_changes_md_show_escape_sequences_instead_of_sending_th
     do_release(faked)
     path = faked / "seeds" / SEED / "reading.yaml"
     # YAML's "\\e" is ESC: a terminal reset (ESC c) and a window title (OSC 0).
-    judgement = '  - "Reset \\ec and title \\e]0;pwned\\a here."\n'
+    judgement = (
+        '  - id: J9\n    text: "Reset \\ec and title \\e]0;pwned\\a here."\n    status: inferred\n'
+    )
     path.write_text(path.read_text().replace("key_judgements:\n", "key_judgements:\n" + judgement))
     capsys.readouterr()
     assert main(["--root", str(faked), "release", "minor", "--seed", SEED]) == 0

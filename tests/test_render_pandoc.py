@@ -152,17 +152,19 @@ def test_house_style_from_quarto_yml_reaches_the_typst_source(tmp_path: Path) ->
 def test_a_changed_house_style_changes_the_output(tmp_path: Path) -> None:
     job = make_job(tmp_path, "# Brief\n\n## Part\n\nText.\n", ("html",))
     html = PandocEngine().render(job)["html"].read_text(encoding="utf-8")
-    # Headings are shifted by one (the title is the <h1>); toc-depth 2 lists the sections only.
+    # Headings are shifted by one (the title is the <h1>).
     assert '<h2 id="brief">' in html
-    assert 'id="toc-brief"' in html
-    assert 'id="toc-part"' not in html
+    assert '<h3 id="part">' in html
     quarto_yml = job.root / "_quarto.yml"
     quarto_yml.write_text(
-        quarto_yml.read_text(encoding="utf-8").replace("toc-depth: 2", "toc-depth: 3"),
+        quarto_yml.read_text(encoding="utf-8").replace(
+            "shift-heading-level-by: 1", "shift-heading-level-by: 2"
+        ),
         encoding="utf-8",
     )
     html = PandocEngine().render(job)["html"].read_text(encoding="utf-8")
-    assert 'id="toc-part"' in html
+    assert '<h3 id="brief">' in html
+    assert '<h4 id="part">' in html
 
 
 def test_filter_error_shows_the_filters_own_message(tmp_path: Path) -> None:

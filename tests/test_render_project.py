@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from briefkit.errors import InvalidInput
-from briefkit.render.formats import HTML, PDF
+from briefkit.render.formats import DOCX, HTML, PDF
 from briefkit.render.project import load_project, pandoc_defaults
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,8 +20,8 @@ def test_the_projects_house_style_as_pandoc_defaults() -> None:
         "filters": ["briefing/filters/briefkit.lua", "briefing/filters/table-captions.lua"],
         "embed-resources": True,
         "css": ["briefing/brief.css"],
-        "table-of-contents": True,
-        "toc-depth": 2,
+        # The HTML's table of contents is the filter's (a sidebar, folded on a phone).
+        "table-of-contents": False,
         "shift-heading-level-by": 1,
         "metadata": {"lang": "en-GB"},
     }
@@ -61,3 +61,12 @@ def test_a_broken_project_file_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "_quarto.yml").write_text("format:\n  html: [\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"^_quarto\.yml:3: "):
         load_project(tmp_path)
+
+
+def test_word_takes_the_reference_document_and_no_pandoc_outline() -> None:
+    assert pandoc_defaults(load_project(REPO), DOCX) == {
+        "filters": ["briefing/filters/briefkit.lua", "briefing/filters/table-captions.lua"],
+        "reference-doc": "briefing/brief-reference.docx",
+        "table-of-contents": False,
+        "metadata": {"lang": "en-GB"},
+    }

@@ -8,8 +8,10 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import docx
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -32,6 +34,7 @@ from briefkit.render.quarto import (
 )
 
 from .conftest import SEED, copy_project
+from .pdf import pdf_text
 
 REPO = Path(__file__).resolve().parents[1]
 FAKE = Path(__file__).resolve().parent / "fake_quarto.py"
@@ -75,12 +78,6 @@ def make_job(
     build.mkdir(parents=True)
     (build / "brief.json").write_text(json.dumps(META), encoding="utf-8")
     return RenderJob(root, Path(source), build, formats, 1700000000)
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run(
-        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
 
 
 def test_quarto_args_are_exact() -> None:
@@ -262,6 +259,27 @@ def test_seed_text_that_looks_like_a_shortcode_stays_text_under_quarto(
     assert 'aria-label="a {{\u2060&lt; env FAKE_SECRET &gt;}}"' in html
 
 
+def test_word_renders_with_quarto_from_the_same_project(tmp_path: Path, fake_quarto: Path) -> None:
+    """`--to docx` with _quarto.yml's reference document; dated like the embedded engine's."""
+    job = make_job(tmp_path, ("docx",), qmd='# Brief\n\n::: {.bk-table name="t"}\n:::\n')
+    frame = pd.DataFrame({"v": ["one"]})
+    Artifacts(job.build_dir).table(
+        "t", frame, labels={"v": "Value"}, caption="The one table's caption"
+    )
+    (job.build_dir / "brief.json").write_text(json.dumps({**META, "version": "1.2.3"}))
+    path = QuartoEngine().render(job)["docx"]
+    assert path == job.build_dir / "brief.docx"
+    assert calls(fake_quarto)[-1]["argv"][:4] == ["render", "briefing/brief.qmd", "--to", "docx"]
+    document = docx.Document(str(path))
+    assert [p.text for p in document.paragraphs if p.style.name == "Table Caption"] == [
+        "The one table's caption"
+    ]
+    assert document.core_properties.version == "1.2.3"
+    assert round(document.sections[0].left_margin.cm, 1) == 2.0  # the reference document's
+    first = path.read_bytes()
+    assert QuartoEngine().render(job)["docx"].read_bytes() == first
+
+
 def test_html_is_quartos_minimal_page_not_bootstrap(tmp_path: Path, fake_quarto: Path) -> None:
     job = make_job(tmp_path, ("html",))
     html = QuartoEngine().render(job)["html"].read_text(encoding="utf-8")
@@ -289,9 +307,22 @@ def test_renders_of_one_project_are_serialized(
     """Quarto writes its intermediates beside the shared source: one render at a time."""
     job = make_job(tmp_path, ("html",))
     monkeypatch.setattr(quarto_engine, "RENDER_WAIT", 0.2)
-    held = lock.hold(job.build_dir.parent / ".quarto-render.lock", wait=1, busy="held")
-    with held, pytest.raises(BuildLocked, match="another Quarto render"):
-        QuartoEngine().render(job)
+    taken, done = threading.Event(), threading.Event()
+
+    def other_render() -> None:  # another thread: briefkit's locks are re-entrant per thread
+        with lock.hold(job.build_dir.parent / ".quarto-render.lock", wait=1, busy="held"):
+            taken.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=other_render)
+    holder.start()
+    try:
+        assert taken.wait(10)
+        with pytest.raises(BuildLocked, match="another Quarto render"):
+            QuartoEngine().render(job)
+    finally:
+        done.set()
+        holder.join()
 
 
 def test_missing_quarto_says_how_to_install_or_which_engine(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,25 @@ def test_a_plain_check_or_build_warns_about_a_skipped_seed_folder(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert "skipped seeds/'Water': not a seed name" in proc.stderr
     assert messages(proc.stderr) == []
+
+
+def test_briefkit_finds_the_project_from_a_subfolder_and_says_where_to_run_it(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "project"
+    seed = write_water_seed(root)
+    inside = subprocess.run(
+        [sys.executable, "-m", "briefkit", "check"], cwd=seed, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert inside.returncode == 0, inside.stderr
+    assert inside.stdout.startswith("water: valid")
+    outside = subprocess.run(
+        [sys.executable, "-m", "briefkit", "check"], cwd=tmp_path, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    assert outside.returncode == EXIT_INVALID_INPUT
+    assert messages(outside.stderr) == [
+        f"briefkit: error: no seeds/ folder in {tmp_path.resolve()} or above it: run briefkit in "
+        "the project folder (or below it), or pass --root PROJECT"
+    ]

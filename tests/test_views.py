@@ -74,8 +74,26 @@ def test_labels_of_statuses_kinds_and_reversibility(second: views.Setup) -> None
     assert views.basis(f.stances.status).tolist() == ["Implied"]
     assert views.capitalised(f.events.when).tolist() == ["Past", "Planned"]
     reversible = pd.Series([True, False, None], dtype="boolean")
-    assert views.reversible(reversible).tolist() == ["Yes (snap-back)", "No", "Not stated"]
+    assert views.reversible(reversible).tolist() == ["Yes", "No", "Not stated"]
 
 
 def test_stance_targets_in_reading_order(second: views.Setup) -> None:
     assert views.stance_targets(second.frames) == ["P1"]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_condition_matrix_labels_are_legible() -> None:
+    """White cell labels (conditions.ipynb) on every requirement colour: WCAG AA, 4.5:1."""
+    for _, colour in views.REQUIREMENT_SCALE[1:]:
+        assert contrast("#ffffff", colour) >= 4.5, colour

@@ -149,11 +149,98 @@ local function column_widths(spec)
   return widths
 end
 
+-- HTML: every item id is a link. The first row (in document order) whose "id" cell holds an
+-- id is that item's row: its id cell becomes an anchor, item-<id>; a cell or column label that
+-- is a list of known ids links each to its row. Ids are matched as whole cells, never in text.
+local item_row = {}
+local anchored = {}
+
+local function tables_with_prefix(prefix)
+  local names = {}
+  for _, file in ipairs(pandoc.system.list_directory(build .. "/tables")) do
+    local name = file:match("^(.*)%.json$")
+    if name and name:sub(1, #prefix) == prefix then
+      table.insert(names, name)
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+local function note_items(name)
+  for _, row in ipairs(read_json("tables/" .. name .. ".json").rows) do
+    local id = row["id"]
+    if type(id) == "string" and item_row[id] == nil then
+      item_row[id] = name
+    end
+  end
+end
+
+-- Runs before the expansion pass, over the tables in the order the brief shows them.
+local function note_tables(el)
+  if not is_html() then
+    return nil
+  elseif el.classes:includes("bk-table") then
+    note_items(attr_name(el))
+  elseif el.classes:includes("bk-tables") then
+    for _, name in ipairs(tables_with_prefix(el.attributes["prefix"] or "")) do
+      note_items(name)
+    end
+  end
+end
+
+local function item_link(id, anchor)
+  local attr = pandoc.Attr(anchor and ("item-" .. id) or "", { "bk-id" })
+  return pandoc.Link(text(id), "#item-" .. id, "", attr)
+end
+
+-- A cell's inlines: its text, or in HTML links for the ids it lists (the anchor on the item's row).
+local function cell_inlines(name, key, value)
+  if not is_html() or type(value) ~= "string" then
+    return text(value)
+  end
+  if key == "id" and item_row[value] == name and not anchored[value] then
+    anchored[value] = true
+    return pandoc.Inlines({ item_link(value, true) })
+  end
+  local ids = {}
+  for part in (value .. ", "):gmatch("(.-), ") do
+    if item_row[part] == nil then
+      return text(value)
+    end
+    table.insert(ids, part)
+  end
+  local out = pandoc.Inlines({})
+  for i, id in ipairs(ids) do
+    if i > 1 then
+      out:extend({ pandoc.Str(","), pandoc.Space() })
+    end
+    out:insert(item_link(id, false))
+  end
+  return out
+end
+
+-- HTML: a file of the build as a data: URL, so that a download works from the HTML file alone
+-- (e-mailed, or saved without its folder). Percent-encoded: no byte of the data is markup.
+local function data_url(rel)
+  local mime = rel:match("%.json$") and "application/json" or "text/csv"
+  local encoded = read_file(rel):gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", c:byte())
+  end)
+  return "data:" .. mime .. ";charset=utf-8," .. encoded
+end
+
+local function download_link(inlines, rel)
+  local file = rel:match("([^/]+)$")
+  local attr = pandoc.Attr("", { "bk-download" }, { { "download", file } })
+  return pandoc.Link(inlines, data_url(rel), "", attr)
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
-    headers[i] = { pandoc.Plain(text(col.label)) }
+    headers[i] = { pandoc.Plain(cell_inlines(name, nil, col.label)) }
     -- Explicitly left: typst centres "auto" cells inside pandoc's centred table figure.
     aligns[i] = pandoc.AlignLeft
   end
@@ -161,7 +248,7 @@ local function make_table(name)
   for r, row in ipairs(spec.rows) do
     local cells = {}
     for i, col in ipairs(spec.columns) do
-      cells[i] = { pandoc.Plain(text(row[col.key])) }
+      cells[i] = { pandoc.Plain(cell_inlines(name, col.key, row[col.key])) }
     end
     rows[r] = cells
   end
@@ -169,9 +256,13 @@ local function make_table(name)
   local tbl = pandoc.utils.from_simple_table(simple)
   tbl.attr = pandoc.Attr("tbl-" .. name, { "bk-table" })
   local blocks = { tbl }
+  if is_html() then
+    -- A wide table scrolls inside this box on a phone; focusable, so a keyboard can scroll it.
+    local attrs = { { "role", "region" }, { "tabindex", "0" }, { "aria-label", attr_text(spec.caption) } }
+    blocks = { pandoc.Div(blocks, pandoc.Attr("", { "bk-scroll" }, attrs)) }
+  end
   if is_html() and spec.csv then
-    local link = pandoc.Link(text("Download the data (CSV)"), spec.csv, "", pandoc.Attr("", { "bk-download" }, { download = "" }))
-    table.insert(blocks, pandoc.Para({ link }))
+    table.insert(blocks, pandoc.Para({ download_link(text("Download the data (CSV)"), spec.csv) }))
   end
   return blocks
 end
@@ -194,14 +285,21 @@ local function make_figure(name)
       -- plotly writes "<" inside its JSON as \u003c, so this is a bug, not seed text.
       fail("figures/" .. name .. ".html contains '{{<', which Quarto would expand as a shortcode")
     end
-    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, { { "role", "img" }, { "aria-label", attr_text(spec.alt) } })) }
+    -- A group, not an img: the plot holds buttons (plotly's mode bar), which an img may not
+    -- contain. It scrolls sideways on a phone, so it is focusable.
+    local attrs = { { "role", "group" }, { "aria-label", attr_text(spec.alt) }, { "tabindex", "0" } }
+    content = { pandoc.Div({ pandoc.RawBlock("html", div) }, pandoc.Attr("", { "bk-plot" }, attrs)) }
   elseif is_typst() then
     -- pandoc's typst writer drops an image's alt text: write the call, from string literals.
     local src = media .. "/figures/" .. name .. ".svg"
     local call = "#image(" .. typst_string(src) .. ", width: 100%, alt: " .. typst_string(spec.alt) .. ");"
     content = { pandoc.Plain({ pandoc.RawInline("typst", call) }) }
   else
-    local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), media .. "/figures/" .. name .. ".svg", "", pandoc.Attr("", {}, { width = "100%" }))
+    -- Word reads PNG everywhere (an SVG needs a PNG fallback that pandoc makes only with
+    -- rsvg-convert); other writers refer to the SVG.
+    local ext = is_format("docx") and ".png" or ".svg"
+    local src = media .. "/figures/" .. name .. ext
+    local img = pandoc.Image(pandoc.Inlines(tostring(spec.alt)), src, "", pandoc.Attr("", {}, { width = "100%" }))
     content = { pandoc.Plain({ img }) }
   end
   table.insert(blocks, pandoc.Figure(content, caption, pandoc.Attr("fig-" .. name, { "bk-figure" })))
@@ -234,16 +332,8 @@ local function make_list(el)
 end
 
 local function make_tables(prefix)
-  local names = {}
-  for _, file in ipairs(pandoc.system.list_directory(build .. "/tables")) do
-    local name = file:match("^(.*)%.json$")
-    if name and name:sub(1, #prefix) == prefix then
-      table.insert(names, name)
-    end
-  end
-  table.sort(names)
   local blocks = {}
-  for _, name in ipairs(names) do
+  for _, name in ipairs(tables_with_prefix(prefix)) do
     for _, block in ipairs(make_table(name)) do
       table.insert(blocks, block)
     end
@@ -257,8 +347,7 @@ local function make_downloads()
   for i, file in ipairs(files) do
     local inlines
     if is_html() then
-      local attr = pandoc.Attr("", { "bk-download" }, { download = "" })
-      inlines = pandoc.Inlines({ pandoc.Link(text(file.path), file.path, "", attr) })
+      inlines = pandoc.Inlines({ download_link(text(file.path), file.path) })
     else
       inlines = pandoc.Inlines({ pandoc.Code(file.path) })
     end
@@ -293,7 +382,69 @@ local function set_meta(meta)
   return meta
 end
 
+-- HTML: the table of contents (a sidebar on a wide screen, folded on a phone: brief.css), the
+-- brief's text in <main> (Quarto's own page has one already), and a link to the PDF when the same
+-- build made one beside the HTML.
+local function add_frame(doc)
+  if not is_html() then
+    return nil
+  end
+  local heads = {}
+  doc.blocks:walk({
+    Header = function(h)
+      table.insert(heads, h)
+    end,
+  })
+  local top = nil
+  for _, h in ipairs(heads) do
+    top = math.min(top or h.level, h.level)
+  end
+  local items = {}
+  for _, h in ipairs(heads) do
+    if h.level == top and h.identifier ~= "" then
+      table.insert(items, { pandoc.Plain({ pandoc.Link(h.content, "#" .. h.identifier) }) })
+    end
+  end
+  local blocks = pandoc.Blocks({})
+  if #items > 0 then
+    blocks:insert(pandoc.RawBlock("html", '<nav id="TOC" role="doc-toc" aria-label="Contents">'
+      .. '<details class="bk-toc"><summary>Contents</summary>'))
+    blocks:insert(pandoc.BulletList(items))
+    blocks:insert(pandoc.RawBlock("html", "</details></nav>"))
+  end
+  local in_quarto = quarto ~= nil
+  if not in_quarto then
+    blocks:insert(pandoc.RawBlock("html", '<main id="brief">'))
+  end
+  for _, fmt in ipairs(type(brief.formats) == "table" and brief.formats or {}) do
+    if fmt == "pdf" then
+      local link = pandoc.Link(text("This brief as a PDF (brief.pdf)"), "brief.pdf", "", pandoc.Attr("", { "bk-pdf" }))
+      blocks:insert(pandoc.Para({ link }))
+    end
+  end
+  blocks:extend(doc.blocks)
+  if not in_quarto then
+    blocks:insert(pandoc.RawBlock("html", "</main>"))
+  end
+  doc.blocks = blocks
+  return doc
+end
+
+-- Word's outline: a TOC field of the first heading level (as the PDF's), filled when Word opens
+-- the file (the reference document asks it to update fields). Static: no seed text here.
+local WORD_TOC = [[<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents" /><w:docPartUnique /></w:docPartObj></w:sdtPr><w:sdtContent><w:p><w:pPr><w:pStyle w:val="TOCHeading" /></w:pPr><w:r><w:t xml:space="preserve">Contents</w:t></w:r></w:p><w:p><w:r><w:fldChar w:fldCharType="begin" w:dirty="true" /><w:instrText xml:space="preserve"> TOC \o "1-1" \h \z \u </w:instrText><w:fldChar w:fldCharType="separate" /><w:fldChar w:fldCharType="end" /></w:r></w:p></w:sdtContent></w:sdt>]]
+
 local function add_stamp(doc)
+  if is_format("docx") then
+    -- The reference document's running header shows these document properties (pandoc writes
+    -- other metadata as custom properties, XML-escaped); the build's folders are this
+    -- machine's paths and stay out of the file.
+    doc.meta["bk-title"] = pandoc.MetaString(tostring(brief.short_title or brief.title))
+    doc.meta["bk-stamp"] = pandoc.MetaString(tostring(brief.stamp))
+    doc.meta["briefkit-build"] = nil
+    doc.meta["briefkit-media"] = nil
+    return doc
+  end
   if not is_typst() then
     return nil
   end
@@ -322,8 +473,10 @@ local function expand_div(el)
   elseif el.classes:includes("bk-toc") then
     if is_typst() then
       return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
+    elseif is_format("docx") then
+      return { pandoc.RawBlock("openxml", WORD_TOC) }
     end
-    -- HTML puts pandoc's own table of contents at the top (toc: true in _quarto.yml).
+    -- HTML: the table of contents is add_frame's (toc: false in _quarto.yml).
     return {}
   end
 end
@@ -350,6 +503,8 @@ end
 return {
   { Meta = set_meta },
   { Div = drop_optional },
+  { Div = note_tables },
   { Div = expand_div, Span = expand_span },
   { Pandoc = add_stamp },
+  { Pandoc = add_frame },
 }

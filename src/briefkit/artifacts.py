@@ -236,12 +236,17 @@ def figure_specs(build_dir: Path) -> list[Path]:
 
 
 def export_figures(
-    build_dir: Path, *, static: bool = True, specs: Sequence[Path] | None = None
+    build_dir: Path,
+    *,
+    static: bool | Sequence[str] = True,
+    specs: Sequence[Path] | None = None,
 ) -> list[Path]:
-    """Make each figure's HTML div (pinned id) and, if ``static``, its SVG (one Chromium).
+    """Make each figure's HTML div (pinned id) and its static files (one Chromium).
 
-    ``specs`` are the figure JSON files to export (default: all of the build's).
+    ``static`` names the static files wanted ("svg" for the PDF, "png" for Word; True means
+    SVG only, False none). ``specs`` are the figure JSON files to export (default: all).
     """
+    kinds = ("svg",) if static is True else () if static is False else tuple(static)
     import plotly.io as pio
 
     specs = figure_specs(build_dir) if specs is None else specs
@@ -265,23 +270,35 @@ def export_figures(
         html_path.write_text(div, encoding="utf-8")
         written.append(html_path)
         figures.append((name, fig))
-    if static and figures:
-        written += _export_svgs(build_dir, figures)
+    if kinds and figures:
+        written += _export_static(build_dir, figures, kinds)
     return written
 
 
-def _export_svgs(build_dir: Path, figures: list[tuple[str, Any]]) -> list[Path]:
+#: Pixels per CSS pixel of PNG figures: sharp in print at a page's width.
+PNG_SCALE = 2
+
+
+def _export_static(
+    build_dir: Path, figures: list[tuple[str, Any]], kinds: Sequence[str]
+) -> list[Path]:
     paths = []
     # The session start_chromium opened stays open for the next export; else one of our own.
     with chromium_session() as chromium:
         for name, fig in figures:
             _pin_trace_uids(fig, name)
             layout = fig.get("layout", {})
-            svg = chromium.svg(fig, layout.get("width") or 900, layout.get("height") or 450)
-            path = build_dir / "figures" / f"{name}.svg"
-            path.write_text(_pin_svg_ids(svg, name), encoding="utf-8")
-            paths.append(path)
-    logger.debug("exported %d SVG figure(s)", len(paths))
+            width, height = layout.get("width") or 900, layout.get("height") or 450
+            if "svg" in kinds:
+                svg = chromium.svg(fig, width, height)
+                path = build_dir / "figures" / f"{name}.svg"
+                path.write_text(_pin_svg_ids(svg, name), encoding="utf-8")
+                paths.append(path)
+            if "png" in kinds:
+                path = build_dir / "figures" / f"{name}.png"
+                path.write_bytes(chromium.png(fig, width, height, PNG_SCALE))
+                paths.append(path)
+    logger.debug("exported %d static figure file(s) (%s)", len(paths), ", ".join(kinds))
     return paths
 
 

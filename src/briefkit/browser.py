@@ -356,8 +356,18 @@ class Session:
 
     def svg(self, fig: Any, width: int, height: int) -> str:
         """Draw the plotly figure ``fig`` (a dict) as SVG text."""
+        data = self._draw(fig, {"format": "svg", "width": width, "height": height})
+        return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+
+    def png(self, fig: Any, width: int, height: int, scale: int) -> bytes:
+        """Draw the plotly figure ``fig`` (a dict) as a PNG image, ``scale`` pixels per pixel."""
+        opts = {"format": "png", "width": width, "height": height, "scale": scale}
+        data = self._draw(fig, opts)
+        return data if isinstance(data, bytes) else bytes(data)
+
+    def _draw(self, fig: Any, opts: dict[str, Any]) -> Any:
+        """kaleido's drawing of ``fig`` with ``opts``, waited for at most the timeout."""
         self.ready()
-        opts = {"format": "svg", "width": width, "height": height}
         with self._lock:
             if self._closed:
                 raise BrowserFailed(f"Chromium ({self.exe}) was stopped")
@@ -366,11 +376,10 @@ class Session:
             )
             self._calls.add(call)
         try:
-            data = self._wait(call, "draw a figure")
+            return self._wait(call, "draw a figure")
         finally:
             with self._lock:
                 self._calls.discard(call)
-        return data.decode("utf-8") if isinstance(data, bytes) else str(data)
 
     def close(self) -> None:
         """Stop the browser: cancel what is under way, close it (bounded), kill what is left."""

@@ -93,7 +93,10 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"briefkit {__version__}")
     p.add_argument("--debug", action="store_true", help="show tool output and tracebacks")
-    p.add_argument("--root", type=Path, default=Path("."), help="project folder (default: .)")
+    p.add_argument(
+        "--root", type=Path, default=None,
+        help="project folder (default: the nearest folder from here up that has seeds/)",
+    )  # fmt: skip
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build a draft brief into _build/<seed>/")
@@ -228,7 +231,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 print(f"briefkit: error: {terminal_text(line)}", file=sys.stderr)
             continue
         # The article's sentences, as they are: escape sequences in them show, not act.
-        print(terminal_text("\n".join(coverage_report(slug, seed.coverage()))))
+        print(terminal_text("\n".join(coverage_report(slug, seed.coverage(), seed.notes))))
     if failed:
         print(f"briefkit: {failed} seed(s) invalid", file=sys.stderr)
         return EXIT_INVALID_INPUT
@@ -292,6 +295,11 @@ def _check_root(args: argparse.Namespace) -> None:
     if not root.exists():
         raise InputError(f"project folder {root} does not exist (--root)")
     if not (root / "seeds").is_dir():
+        if getattr(args, "root_found", False):
+            raise InputError(
+                f"no seeds/ folder in {Path.cwd()} or above it: run briefkit in the project "
+                "folder (or below it), or pass --root PROJECT"
+            )
         raise InputError(f"{root} has no seeds/ folder: not a briefkit project (--root)")
 
 
@@ -309,6 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     _setup_logging(args.debug)
+    # Without --root, the project is the nearest folder from here up that has seeds/.
+    args.root_found = args.root is None
+    if args.root is None:
+        from briefkit.seeds import find_root
+
+        args.root = find_root(Path.cwd())
     if getattr(args, "no_download", False):
         from briefkit.browser import NO_DOWNLOAD_ENV
 

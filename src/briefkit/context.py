@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefkit import __version__, command, fingerprint, notebooks
 from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
-from briefkit.render import DEFAULT_FORMATS, get_engine, needs_static_figures
+from briefkit.render import DEFAULT_FORMATS, get_engine, static_figure_types
 from briefkit.seeds import build_dir, seed_dir
 from briefkit.stamps import Stamp, StepCache
 
@@ -125,9 +125,9 @@ class BuildContext:
         return input_digests(self.root, self.seed_path, self.inputs)
 
     @property
-    def static(self) -> bool:
-        """Whether figures need static (SVG) exports: only the PDF uses them."""
-        return needs_static_figures(self.formats)
+    def static(self) -> tuple[str, ...]:
+        """The static figure files the formats embed (SVG for PDF, PNG for Word); () for none."""
+        return static_figure_types(self.formats)
 
     def deps_of(self, names: Iterable[str]) -> dict[str, str]:
         """The versions of Python and of the distributions ``names``."""

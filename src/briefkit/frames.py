@@ -1,11 +1,13 @@
 """The validated reading as pandas DataFrames: one tidy frame per kind of item, relations long.
 
-Columns are typed: the reading's closed vocabularies (basis, kinds, tracks, stances…) are
-categoricals whose categories come from the reading's model, in its order; text is the nullable
-``string`` type, phases ``Int64``, reversibility ``boolean`` (missing where the article does not
-say); item ids are the index. Relations (supports and attacks, requirements, stances…) are long
-frames with one row per relation, in reading order. Event dates are Periods at their precision,
-with the interval each could fall in (an approximate date has no period, only its interval).
+Columns are typed: the reading's closed vocabularies (basis, kinds, stances…) are
+categoricals whose categories come from the reading's model, in its order; tracks and domains
+are categoricals of the ids the reading declares, in its order, with their labels beside; text
+is the nullable ``string`` type, phases ``Int64``, reversibility ``boolean`` (missing where the
+article does not say); item ids are the index. Relations (supports and attacks, requirements,
+stances…) are long frames with one row per relation, in reading order. Event dates are Periods
+at their precision, with the interval each could fall in (an approximate date has no period,
+only its interval).
 """
 
 from __future__ import annotations
@@ -24,9 +26,7 @@ from briefkit.reading.model import (
     Condition,
     Event,
     Evidence,
-    Measure,
     Objection,
-    Proposal,
     Stance,
     Thesis,
 )
@@ -47,10 +47,12 @@ def categories(model: type[BaseModel], field: str, *, ordered: bool = False) -> 
 #: How an item is known, from the firmest (stated) to the analyst's inference.
 STATUS = categories(Thesis, "status", ordered=True)
 RELATION = pd.CategoricalDtype(["support", "attack", "undercut"])
+#: Whether a proposal is conditional: ``unstated`` when the article gives no condition.
+CONDITIONAL = pd.CategoricalDtype(["true", "false", "unstated"])
 #: The reading's groups of items, as the ``group`` of ``Frames.items``.
 GROUP = pd.CategoricalDtype(
-    ["thesis", "claims", "evidence", "objections", "proposals", "conditions", "measures",
-     "events", "risks"]
+    ["thesis", "key_judgements", "claims", "evidence", "objections", "proposals", "conditions",
+     "measures", "events", "risks"]
 )  # fmt: skip
 
 
@@ -95,12 +97,13 @@ class Frames:
 
     @cached_property
     def items(self) -> pd.DataFrame:
-        """The thesis and every item (not actors), in reading order: group, text, status."""
+        """The thesis and every item (key judgements included, not actors), in reading order:
+        group, text, status."""
         r = self.reading
         rows = [{"id": r.thesis.id, "group": "thesis", "text": r.thesis.text,
                  "status": r.thesis.status}]  # fmt: skip
-        groups = ("claims", "evidence", "objections", "proposals", "conditions", "measures",
-                  "events", "risks")  # fmt: skip
+        groups = ("key_judgements", "claims", "evidence", "objections", "proposals",
+                  "conditions", "measures", "events", "risks")  # fmt: skip
         for group in groups:
             rows += [
                 {"id": i.id, "group": group, "text": i.text, "status": i.status}
@@ -154,14 +157,16 @@ class Frames:
 
     @cached_property
     def proposals(self) -> pd.DataFrame:
-        """Proposals: text, domain, whether conditional, status."""
+        """Proposals: text, domain (a declared id) and its label, whether conditional (``true``,
+        ``false`` or ``unstated``: the article gives no condition), status."""
         return frame(
             (
                 {
                     "id": p.id,
                     "text": p.text,
                     "domain": p.domain,
-                    "conditional": p.conditional,
+                    "domain_label": self.reading.domains.get(p.domain, p.domain),
+                    "conditional": str(p.conditional).lower(),
                     "status": p.status,
                 }
                 for p in self.reading.proposals
@@ -169,8 +174,9 @@ class Frames:
             {
                 "id": TEXT,
                 "text": TEXT,
-                "domain": categories(Proposal, "domain"),
-                "conditional": "boolean",
+                "domain": pd.CategoricalDtype(list(self.reading.domains)),
+                "domain_label": TEXT,
+                "conditional": CONDITIONAL,
                 "status": STATUS,
             },
         )
@@ -201,14 +207,17 @@ class Frames:
 
     @cached_property
     def measures(self) -> pd.DataFrame:
-        """Measures: text, track, phase, reversible (missing: not stated), status."""
+        """Measures: text, track (a declared id) and its label, phase and how the order is known
+        (``phase_status``), reversible (missing: not stated), status."""
         return frame(
             (
                 {
                     "id": m.id,
                     "text": m.text,
                     "track": m.track,
-                    "phase": m.phase,
+                    "track_label": self.reading.tracks.get(m.track, m.track),
+                    "phase": m.phase.value,
+                    "phase_status": m.phase.status or m.status,
                     "reversible": m.reversible,
                     "status": m.status,
                 }
@@ -217,8 +226,10 @@ class Frames:
             {
                 "id": TEXT,
                 "text": TEXT,
-                "track": categories(Measure, "track"),
+                "track": pd.CategoricalDtype(list(self.reading.tracks)),
+                "track_label": TEXT,
                 "phase": "Int64",
+                "phase_status": STATUS,
                 "reversible": "boolean",
                 "status": STATUS,
             },
@@ -317,23 +328,29 @@ class Frames:
 
     @cached_property
     def requires(self) -> pd.DataFrame:
-        """The conditions each measure requires: measure, condition."""
+        """The conditions each measure requires: measure, condition, and how the article knows
+        the requirement (``status``: the link's own, else its measure's)."""
         return frame(
-            ({"measure": m.id, "condition": c} for m in self.reading.measures for c in m.requires),
-            {"measure": TEXT, "condition": TEXT},
+            (
+                {"measure": m.id, "condition": link.id, "status": link.basis(m.status)}
+                for m in self.reading.measures
+                for link in m.requires
+            ),
+            {"measure": TEXT, "condition": TEXT, "status": STATUS},
             index=None,
         )
 
     @cached_property
     def proposal_conditions(self) -> pd.DataFrame:
-        """The conditions attached to each proposal: proposal, condition."""
+        """The conditions attached to each proposal: proposal, condition, and how the article
+        knows the link (``status``: the link's own, else its proposal's)."""
         return frame(
             (
-                {"proposal": p.id, "condition": c}
+                {"proposal": p.id, "condition": link.id, "status": link.basis(p.status)}
                 for p in self.reading.proposals
-                for c in p.conditions
+                for link in p.conditions
             ),
-            {"proposal": TEXT, "condition": TEXT},
+            {"proposal": TEXT, "condition": TEXT, "status": STATUS},
             index=None,
         )
 
@@ -341,21 +358,34 @@ class Frames:
     def unlocks(self) -> pd.DataFrame:
         """What each condition unlocks (condition, item): the measures that require it, then the
         proposals it is attached to, each in reading order."""
-        measures = self.requires.rename(columns={"measure": "item"})
+        measures = self.requires.rename(columns={"measure": "item"})[["condition", "item"]]
         proposals = self.proposal_conditions.rename(columns={"proposal": "item"})
-        both = pd.concat([measures, proposals], ignore_index=True)
+        both = pd.concat([measures, proposals[["condition", "item"]]], ignore_index=True)
         return both[["condition", "item"]]
 
     @cached_property
     def stances(self) -> pd.DataFrame:
-        """Actors' stances: actor, on (an item id), stance, status."""
+        """Actors' stances: actor, on (an item id), stance, status, and what the article says of
+        it (``text``, missing if not given)."""
         return frame(
             (
-                {"actor": a.id, "on": st.on, "stance": st.stance, "status": st.status}
+                {
+                    "actor": a.id,
+                    "on": st.on,
+                    "stance": st.stance,
+                    "status": st.status,
+                    "text": st.text,
+                }
                 for a in self.reading.actors
                 for st in a.stances
             ),
-            {"actor": TEXT, "on": TEXT, "stance": categories(Stance, "stance"), "status": STATUS},
+            {
+                "actor": TEXT,
+                "on": TEXT,
+                "stance": categories(Stance, "stance"),
+                "status": STATUS,
+                "text": TEXT,
+            },
             index=None,
         )
 

@@ -19,7 +19,7 @@ STATUS_MEANING = {
     "implied": "The article does not say this outright, but its words commit it to this.",
     "inferred": "The analyst's reading: plausible, but not in the article's words.",
 }
-REVERSIBLE_LABELS = {True: "Yes (snap-back)", False: "No", None: "Not stated"}
+REVERSIBLE_LABELS = {True: "Yes", False: "No", None: "Not stated"}
 
 
 def status_label(status: str) -> str:

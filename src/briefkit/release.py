@@ -110,6 +110,7 @@ def manifest(
     }
     # As the build read them: its copy of the seed has the release's version in brief.yaml.
     inputs = result.inputs
+    analysts = seed.brief.analysts if seed.brief else []
     return {
         "brief": seed.slug,
         "version": result.version,
@@ -118,6 +119,8 @@ def manifest(
         "release_date": _date(result.timestamp),
         "source_date_epoch": result.timestamp,
         "content_hash": result.content_hash,
+        "analysts": [a.model_dump(mode="json", exclude_none=True) for a in analysts],
+        "organisation": seed.brief.organisation if seed.brief else None,
         "engine": {"name": result.engine, "version": result.engine_version},
         "tools": {
             "briefkit": __version__,
@@ -132,6 +135,16 @@ def manifest(
 
 def _date(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
+
+
+def _cff_authors(seed: Seed) -> list[dict[str, str]]:
+    # The analysts named in brief.yaml; a placeholder entity only when there are none. CFF's
+    # person needs split family and given names, which a display name does not give reliably,
+    # so each analyst is an entity with a name (and an ORCID when known).
+    analysts = seed.brief.analysts if seed.brief else []
+    if not analysts:
+        return [{"name": f"briefkit brief {seed.slug}"}]
+    return [{"name": a.name, **({"orcid": a.orcid} if a.orcid else {})} for a in analysts]
 
 
 def citation(seed: Seed, version: str, date: str, title: str) -> str:
@@ -152,7 +165,7 @@ def citation(seed: Seed, version: str, date: str, title: str) -> str:
         "title": title,
         "version": version,
         "date-released": date,
-        "authors": [{"name": f"briefkit brief {seed.slug}"}],
+        "authors": _cff_authors(seed),
         "references": [reference],
     }
     yaml = YAML(typ="rt")

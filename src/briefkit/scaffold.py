@@ -12,6 +12,11 @@ from briefkit.reading.coverage import sentences
 from briefkit.reading.yamlfile import ARTICLE_LIMIT, read_text
 from briefkit.seeds import seed_dir
 
+#: The tracks and domains a new reading starts with (id: label); the analyst renames, adds and
+#: removes them to fit the article. Generic on purpose: any topic's words come from the seed.
+DEFAULT_TRACKS = {"diplomatic": "Diplomatic", "economic": "Economic", "security": "Security"}
+DEFAULT_DOMAINS = {**DEFAULT_TRACKS, "legal": "Legal"}
+
 
 def reading_skeleton(article: str) -> str:
     """A reading.yaml to fill in: empty groups, and the article's sentences as comments."""
@@ -19,7 +24,14 @@ def reading_skeleton(article: str) -> str:
         "# Structured reading of article.txt (see docs/reading.md). Every item quotes the",
         "# article verbatim and says whether the article states it, implies it, or it is the",
         "# analyst's inference. `briefkit check` validates it and lists uncovered sentences.",
-        "schema_version: 1",
+        "schema_version: 2",
+        "",
+        "# The tracks measures run on and the domains proposals belong to (id: label): rename, add",
+        "# or remove them to fit the article; the brief prints the labels.",
+        "tracks:",
+        *(f"  {key}: {label}" for key, label in DEFAULT_TRACKS.items()),
+        "domains:",
+        *(f"  {key}: {label}" for key, label in sorted(DEFAULT_DOMAINS.items())),
         "",
         "thesis:",
         '  text: ""',

@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from briefkit.errors import InvalidInput, Problem, SeedNotFound
+from briefkit.errors import InputError, InvalidInput, Problem, SeedNotFound
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -53,9 +53,25 @@ def confine(root: Path, folder: Path) -> None:
         raise InvalidInput(problems)
 
 
+def find_root(start: Path) -> Path:
+    """The project folder: ``start`` or the nearest folder above it that has ``seeds/``.
+
+    So briefkit also works from a subfolder such as ``seeds/<slug>/``; ``.`` when none has.
+    """
+    for folder in (start, *start.parents):
+        if (folder / "seeds").is_dir():
+            return Path(".") if folder == start else folder
+    return Path(".")
+
+
 def list_seeds(root: Path) -> list[str]:
     """The seeds under ``root/seeds``, sorted; a folder with an invalid name is warned about."""
     base = root / "seeds"
+    if not base.is_dir():
+        raise InputError(
+            f"no seeds/ folder in {root.resolve()}: run briefkit in the project folder (or "
+            "below it), or pass --root PROJECT"
+        )
     found = []
     for path in sorted(base.iterdir()):
         if not path.is_dir() or path.name.startswith("."):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -176,7 +176,7 @@ class EarlyFigures:
     step exports whatever is missing and reports its errors.
     """
 
-    def __init__(self, cache: StepCache, *, static: bool) -> None:
+    def __init__(self, cache: StepCache, *, static: Sequence[str]) -> None:
         self.build_dir = cache.build_dir
         self.static = static
         previous = cache.load("figures")
@@ -335,12 +335,17 @@ def brief_metadata(
     by = src.author + (f", {src.affiliation}" if src.affiliation else "")
     outlet = src.outlet.value or "outlet not stated in the text"
     when = src.date.value or "date not stated in the text"
+    if src.date.value and src.date.status in ("implied", "inferred"):
+        when += f" ({'implied' if src.date.status == 'implied' else 'inferred by the analyst'})"
+    analysts = seed.brief.byline() if seed.brief else None
     return {
         "title": f"{title}: a policy brief",
         "short_title": title,
         "subtitle": f"Version {version} · {label}",
         "date": date,
-        "author": f"Analysis of an article by {src.author}",
+        "author": f"Analysis by {analysts} of an article by {src.author}"
+        if analysts
+        else f"Analysis of an article by {src.author}",
         "version": version,
         "status": status,
         "stamp": f"{label} v{version} · {date} · {engine}",
@@ -356,7 +361,7 @@ def meta_step(ctx: BuildContext) -> None:
     meta_path = ctx.build / "brief.json"
     parts = {
         **ctx.check_parts, "content": ctx.content, "timestamp": ctx.timestamp,
-        "engine": ctx.engine.version(), "status": ctx.status,
+        "engine": ctx.engine.version(), "status": ctx.status, "formats": list(ctx.formats),
         "releases": history.release_marks(ctx.root, ctx.slug),
         "data": fingerprint.tree_digests(ctx.build, fingerprint.files_under(ctx.build / "data")),
     }  # fmt: skip
@@ -369,6 +374,8 @@ def meta_step(ctx: BuildContext) -> None:
             brief_metadata(seed, version, ctx.status, ctx.timestamp, ctx.engine.version(),
                            ctx.content)
         )  # fmt: skip
+        # The HTML links to the PDF when both are built.
+        meta["formats"] = list(ctx.formats)
         if ctx.before_render is not None:
             meta.update(ctx.before_render(ctx.build, seed))
         elif ctx.status == "draft":

@@ -16,7 +16,7 @@ import pandas as pd
 from briefkit import present
 from briefkit.artifacts import Artifacts
 from briefkit.frames import Frames
-from briefkit.reading.model import Reading
+from briefkit.reading.model import Proposal, Reading
 from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
@@ -41,8 +41,9 @@ PALE = PALETTE["pale"]
 STANCE_SCORE = {"supports": 2, "mixed": 0.5, "neutral": 0, "wary": -1, "opposes": -2}
 #: Heatmap colours over STANCE_SCORE (-2 .. 2): red through a neutral grey to green.
 STANCE_SCALE = [[0, RED], [0.25, "#e8b4bc"], [0.5, "#f4f4f4"], [0.75, "#a8d5c2"], [1, GREEN]]
-#: Heatmap colours of a requirement: none (0), implied or inferred (1), stated (2).
-REQUIREMENT_SCALE = [[0, PALE], [0.5, "#9fb3c8"], [1, NAVY]]
+#: Heatmap colours of a requirement: none (0), implied or inferred (1), stated (2). The two
+#: with a white label are dark enough for it (contrast >= 4.5:1, WCAG AA).
+REQUIREMENT_SCALE = [[0, PALE], [0.5, "#4a6a8c"], [1, NAVY]]
 
 
 class Setup(NamedTuple):
@@ -80,6 +81,50 @@ def reversible(values: pd.Series) -> pd.Series:
     """Reversibility (True, False, missing) as the brief labels it."""
     labels = [present.reversible_label(None if pd.isna(v) else bool(v)) for v in values]
     return pd.Series(labels, index=values.index, dtype="string", name=values.name)
+
+
+def phases(measures: pd.DataFrame) -> pd.Series:
+    """Measures' phases as text, marked with their basis when the order is not stated."""
+    text = measures.phase.astype("string")
+    basis = measures.phase_status.astype("string")
+    return text.where(basis == "stated", text + " (" + basis + ")")
+
+
+def marked(links: pd.DataFrame) -> pd.DataFrame:
+    """Links (with ``condition`` and ``status``) whose condition id is marked with its basis
+    unless stated: ``K1``, ``K2 (inferred)``."""
+    basis = links.status.astype("string")
+    condition = links.condition.where(basis == "stated", links.condition + " (" + basis + ")")
+    return links.assign(condition=condition)
+
+
+def condition_ids(proposal: Proposal) -> list[str]:
+    """The ids of a proposal's conditions, each marked with its basis unless stated."""
+    marked = []
+    for link in proposal.conditions:
+        known = link.basis(proposal.status)
+        marked.append(link.id if known == "stated" else f"{link.id} ({known})")
+    return marked
+
+
+def condition_phrase(proposal: Proposal) -> str:
+    """What a proposal is conditional on, in a few words: "if K1, K2", "unconditional", ..."""
+    ids = ", ".join(condition_ids(proposal))
+    if proposal.conditional is True:
+        return f"if {ids}"
+    if proposal.conditional is False:
+        return "unconditional"
+    return "no condition stated" + (f"; by the analyst's analogy, {ids}" if ids else "")
+
+
+def conditions_cell(proposal: Proposal) -> str:
+    """A proposal's conditions for a table cell."""
+    ids = ", ".join(condition_ids(proposal))
+    if proposal.conditional is True:
+        return ids
+    if proposal.conditional is False:
+        return "Unconditional"
+    return "None stated" + (f" (by analogy: {ids})" if ids else "")
 
 
 def stance_targets(frames: Frames) -> list[str]:

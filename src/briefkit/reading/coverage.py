@@ -101,12 +101,13 @@ def coverage(article: str, anchors: Sequence[QuoteAnchor]) -> Coverage:
     return Coverage(tuple(result))
 
 
-def coverage_report(slug: str, cov: Coverage) -> list[str]:
-    """The lines ``briefkit check`` prints for a valid seed: its coverage, then the gaps."""
+def coverage_report(slug: str, cov: Coverage, notes: Sequence[str] = ()) -> list[str]:
+    """The lines ``briefkit check`` prints for a valid seed: its coverage, notes, then the gaps."""
     lines = [
         f"{slug}: valid; coverage {cov.share:.1%} ({cov.covered} of {cov.substantive} "
         f"substantive sentences anchored, {len(cov.of('excluded'))} excluded on purpose)"
     ]
+    lines += [f"  note: reading.yaml: {note}" for note in notes]
     for state in ("uncovered", "excluded"):
         lines += [f"  {state} sentence {s.index}: {clip(s.text, 90)}" for s in cov.of(state)]
     return lines

@@ -5,9 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from briefkit.reading.yamlfile import Loc
 
@@ -48,6 +55,8 @@ class Known(Model):
 
     value: Text | None = None
     basis: Text
+    #: Whether the article states the value, implies it, or the analyst inferred it.
+    status: Status | None = None
 
 
 class Source(Model):
@@ -63,6 +72,51 @@ class Source(Model):
 
 
 # --- reading.yaml --------------------------------------------------------------------------
+
+#: The reading format's current version; version 1 readings are upgraded in memory (migrate).
+SCHEMA_VERSION = 2
+
+
+def _link(value: Any) -> Any:
+    # `requires: [K1]` is shorthand for `requires: [{id: K1}]`: the link's basis is its item's.
+    return {"id": value} if isinstance(value, str) else value
+
+
+def _phase(value: Any) -> Any:
+    # `phase: 2` is shorthand for `phase: {value: 2}` (a boolean is refused by Phase.value).
+    return {"value": value} if isinstance(value, int) else value
+
+
+class Link(Model):
+    """A reference to a condition, with its own basis when it differs from its item's.
+
+    E.g. the article states that a measure needs verification, but linking it to one condition
+    is the analyst's reading: ``{id: K3, status: inferred}``.
+    """
+
+    id: Id
+    #: ``None``: the link is known as its item is (the item's ``status``).
+    status: Status | None = None
+    quotes: list[Text] = []
+
+    def basis(self, item_status: str) -> str:
+        """How the link is known: its own status, else its item's."""
+        return self.status or item_status
+
+
+Links = list[Annotated[Link, BeforeValidator(_link)]]
+
+
+class Phase(Model):
+    """A measure's place in the sequence (1 first), with its own basis."""
+
+    value: int = Field(ge=1)
+    #: ``None``: the order is known as the measure is; ``inferred`` when the order is the analyst's.
+    status: Status | None = None
+    quotes: list[Text] = []
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 class Item(Model):
@@ -129,26 +183,43 @@ class Limit(Model):
 class Proposal(Item):
     """Something the author proposes, with its domain and the limits the author sets."""
 
-    domain: Literal["security", "energy", "economic", "territorial", "diplomatic"]
-    conditional: bool
-    conditions: list[Id] = []
+    #: One of the reading's declared ``domains``.
+    domain: Id
+    #: ``unstated``: the article attaches no condition, nor says there is none.
+    conditional: Literal[True, False, "unstated"]
+    conditions: Links = []
     limits: list[Limit] = []
+
+    @property
+    def condition_ids(self) -> list[str]:
+        """The ids of the conditions attached to the proposal."""
+        return [link.id for link in self.conditions]
 
 
 class Condition(Item):
-    """What Russia must do, or what must be verified, before a measure or proposal unlocks."""
+    """What must be done, or verified, before a measure or proposal unlocks."""
 
     kind: Literal["action", "verification", "compliance"] = "action"
 
 
 class Measure(Item):
-    """A step of sanction relief or energy reopening, unlocked by conditions."""
+    """A step on one of the reading's declared tracks, unlocked by conditions, in a phase."""
 
-    track: Literal["sanctions", "energy", "economic", "security", "diplomatic"]
-    requires: list[Id] = Field(min_length=1)
-    phase: int = Field(ge=1)
+    #: One of the reading's declared ``tracks``.
+    track: Id
+    requires: Annotated[Links, Field(min_length=1)]
+    phase: Annotated[Phase, BeforeValidator(_phase)]
     #: ``null`` says the article does not tell; the key itself is required.
     reversible: bool | None
+
+    @property
+    def required_ids(self) -> list[str]:
+        """The ids of the conditions the measure requires."""
+        return [link.id for link in self.requires]
+
+    def link(self, condition: str) -> Link | None:
+        """The measure's link to ``condition``, or None if it does not require it."""
+        return next((link for link in self.requires if link.id == condition), None)
 
 
 class Event(Item):
@@ -157,17 +228,19 @@ class Event(Item):
     date: Date
     precision: Literal["day", "month", "year", "approximate"]
     when: Literal["past", "planned", "predicted"]
-    date_source: Literal["article", "external"]
+    #: ``derived``: the analyst worked the date out from the article's words (say how in text).
+    date_source: Literal["article", "derived", "external"]
     citation: Text | None = None
 
 
 class Stance(Model):
-    """An actor's stance on an item."""
+    """An actor's stance on an item, and (optionally) what the article says of it."""
 
     on: Id
     stance: Literal["supports", "opposes", "wary", "mixed", "neutral"]
     status: Status
     quotes: Quotes
+    text: Text | None = None
 
 
 class Actor(Model):
@@ -185,6 +258,73 @@ class Risk(Item):
     """A risk the article names or implies."""
 
 
+class KeyJudgement(Model):
+    """A key judgement of the executive summary: an item like the others, quotes optional
+    only when it is the analyst's own (``inferred``)."""
+
+    id: Id
+    text: Text
+    status: Status
+    quotes: list[Text] = []
+
+
+class Yardstick(Model):
+    """The declared scale the assessment's judgements use, and where it is defined."""
+
+    name: Text
+    citation: Text
+    #: Probability terms, e.g. "likely", "highly likely".
+    probability: list[Text] = []
+    #: Confidence levels, e.g. "low", "moderate", "high".
+    confidence: list[Text] = []
+
+
+class Judgement(Model):
+    """The analyst's judgement: a probability term and/or a confidence level, and its basis."""
+
+    id: Id
+    text: Text
+    probability: Text | None = None
+    confidence: Text | None = None
+    #: The reading's items it rests on.
+    rests_on: Annotated[list[Id], Field(min_length=1)]
+    quotes: list[Text] = []
+
+
+class Note(Model):
+    """A gap, an implication or an option of the assessment, and the items it concerns."""
+
+    id: Id
+    text: Text
+    about: list[Id] = []
+    quotes: list[Text] = []
+
+
+class Implication(Note):
+    """What the article's argument means for someone."""
+
+    #: For whom.
+    audience: Text
+
+
+class Assessment(Model):
+    """The analyst's own assessment of the article: always inferred, never the author's."""
+
+    yardstick: Yardstick
+    bottom_line: Text
+    judgements: Annotated[list[Judgement], Field(min_length=1)]
+    #: What the article leaves undefined or unanswered.
+    gaps: list[Note] = []
+    implications: list[Implication] = []
+    options: list[Note] = []
+
+    def entries(self) -> Iterator[tuple[str, int, Judgement | Note]]:
+        """Every entry with an id: (part, index, entry)."""
+        for part in ("judgements", "gaps", "implications", "options"):
+            for i, entry in enumerate(getattr(self, part)):
+                yield part, i, entry
+
+
 class Excluded(Model):
     """A sentence deliberately left out of the reading, and why."""
 
@@ -194,17 +334,20 @@ class Excluded(Model):
 
 #: The groups of id-bearing items, in file order.
 GROUPS = (
-    "claims", "evidence", "objections", "proposals", "conditions", "measures", "events",
-    "risks", "actors",
+    "key_judgements", "claims", "evidence", "objections", "proposals", "conditions",
+    "measures", "events", "risks", "actors",
 )  # fmt: skip
 
 
 class Reading(Model):
     """The analyst's structured reading of one article."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2]
+    #: The tracks measures run on and the domains proposals belong to: id -> label.
+    tracks: dict[Id, Text] = {}
+    domains: dict[Id, Text] = {}
     thesis: Thesis
-    key_judgements: list[Text] = []
+    key_judgements: list[KeyJudgement] = []
     claims: list[Claim] = []
     evidence: list[Evidence] = []
     objections: list[Objection] = []
@@ -215,8 +358,9 @@ class Reading(Model):
     actors: list[Actor] = []
     risks: list[Risk] = []
     excluded: list[Excluded] = []
+    assessment: Assessment | None = None
 
-    def items(self) -> Iterator[Item]:
+    def items(self) -> Iterator[Item | KeyJudgement]:
         """Every id-bearing item except actors, in file order."""
         for group in GROUPS[:-1]:
             yield from getattr(self, group)
@@ -239,6 +383,19 @@ class Reading(Model):
                 for k, stance in enumerate(getattr(item, "stances", [])):
                     for j, q in enumerate(stance.quotes):
                         yield (group, i, "stances", k, "quotes", j), item.id, q
+                for field in ("requires", "conditions"):
+                    for k, link in enumerate(getattr(item, field, [])):
+                        if isinstance(link, Link):
+                            for j, q in enumerate(link.quotes):
+                                yield (group, i, field, k, "quotes", j), item.id, q
+                phase = getattr(item, "phase", None)
+                if phase is not None:
+                    for j, q in enumerate(phase.quotes):
+                        yield (group, i, "phase", "quotes", j), item.id, q
+        if self.assessment is not None:
+            for part, i, entry in self.assessment.entries():
+                for j, q in enumerate(entry.quotes):
+                    yield ("assessment", part, i, "quotes", j), entry.id, q
         for i, x in enumerate(self.excluded):
             yield ("excluded", i, "quote"), "", x.quote
 
@@ -246,7 +403,31 @@ class Reading(Model):
 # --- brief.yaml ----------------------------------------------------------------------------
 
 
+class Analyst(Model):
+    """A person who wrote the brief."""
+
+    name: Text
+    affiliation: Text | None = None
+    orcid: (
+        Annotated[
+            str, StringConstraints(pattern=r"^https://orcid\.org/\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+        ]
+        | None
+    ) = None
+
+
 class BriefMeta(Model):
     """Per-brief settings kept beside the seed (``brief.yaml``)."""
 
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    #: Who wrote the brief (the byline, CITATION.cff, the release manifest).
+    analysts: list[Analyst] = []
+    organisation: Text | None = None
+
+    def byline(self) -> str | None:
+        """The byline, "A. Name and B. Name (Organisation)"; None when no analyst is named."""
+        if not self.analysts:
+            return None
+        names = [a.name for a in self.analysts]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return joined + (f" ({self.organisation})" if self.organisation else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from briefkit.errors import InvalidInput, Problem
 from briefkit.reading.anchors import QuoteAnchor, anchor_quotes
 from briefkit.reading.checks import cross_check
 from briefkit.reading.coverage import Coverage, coverage
+from briefkit.reading.migrate import upgrade
 from briefkit.reading.model import BriefMeta, Reading, Source
 from briefkit.reading.validation import validate
 from briefkit.reading.yamlfile import ARTICLE_LIMIT, YamlFile, load_yaml_file, read_text
@@ -28,6 +30,10 @@ class Seed:
     reading: Reading
     version: str
     anchors: tuple[QuoteAnchor, ...] = ()
+    #: brief.yaml: the version above, the analysts and their organisation.
+    brief: BriefMeta | None = None
+    #: What loading changed in memory (an older reading format upgraded), for ``check``.
+    notes: tuple[str, ...] = ()
 
     def coverage(self) -> Coverage:
         """The reading's sentence coverage of the article."""
@@ -75,7 +81,10 @@ def load_seed(root: Path, slug: str) -> Seed:
     reading_file: YamlFile | None = _collect(problems, lambda: load_yaml_file(reading_path))
     reading: Reading | None = None
     anchors: list[QuoteAnchor] = []
+    notes: list[str] = []
     if reading_file is not None:
+        plain, notes = upgrade(reading_file.plain)
+        reading_file = dataclasses.replace(reading_file, plain=plain)
         reading = _collect(problems, lambda: validate(Reading, reading_file))
     if reading is not None and reading_file is not None:
         problems.extend(cross_check(reading, reading_file))
@@ -90,9 +99,13 @@ def load_seed(root: Path, slug: str) -> Seed:
         meta = _collect(problems, lambda: validate(BriefMeta, meta_file))
 
     if problems:
+        # Both passes' problems, file by file, in line order.
+        order = {p: n for n, p in enumerate((article_path, source_path, reading_path, meta_path))}
+        problems.sort(key=lambda p: (order.get(p.path, len(order)), p.line or 0))
         raise InvalidInput(problems)
     assert article is not None
     assert source is not None
     assert reading is not None
     assert meta is not None
-    return Seed(slug, path, article, source, reading, meta.version, tuple(anchors))
+    return Seed(slug, path, article, source, reading, meta.version, tuple(anchors), meta,
+                tuple(notes))  # fmt: skip

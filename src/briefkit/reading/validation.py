@@ -67,6 +67,8 @@ def _message(model: type[BaseModel], err: Any, file: YamlFile) -> str:
         return f"unknown field {loc[-1]!r}{hint}"
     if kind == "missing":
         return "required field is missing"
+    if kind in ("model_type", "model_attributes_type") and loc and loc[-1] == "phase":
+        return f"expected a whole number, got {_describe(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping of fields (key: value lines), got {_describe(value)}"
     if kind == "list_type":
@@ -85,6 +87,16 @@ def _message(model: type[BaseModel], err: Any, file: YamlFile) -> str:
                 f"write true or false)"
             )
         return f"expected true or false, got {_describe(value)}"
+    if kind == "literal_error" and loc == ("schema_version",):
+        return f"unknown schema_version {raw or repr(value)}: this briefkit reads versions 1 and 2"
+    if kind == "literal_error" and loc and loc[-1] == "conditional":
+        advice = (
+            " (YAML 1.2 reads it as text; write true or false)"
+            if isinstance(value, str) and value.lower() in _YAML11_BOOLS
+            else ""
+        )
+        got = repr(value) if isinstance(value, str) else _describe(value)
+        return f"expected true, false or unstated, got {got}{advice}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_describe(value)}"
     if kind == "too_short" and loc and loc[-1] == "quotes":
@@ -103,9 +115,38 @@ def validate(model: type[M], file: YamlFile) -> M:
     try:
         return model.model_validate(file.plain)
     except ValidationError as exc:
-        problems = [
-            Problem(file.path, file.line(tuple(err["loc"])) or 1, field_name(tuple(err["loc"])),
-                    _message(model, err, file))
-            for err in exc.errors()
-        ]  # fmt: skip
+        problems = []
+        for err in exc.errors():
+            loc = _written(file.plain, tuple(err["loc"]))
+            err = {**err, "loc": loc}
+            message = _message(model, err, file) + _item(file.plain, loc)
+            problems.append(Problem(file.path, file.line(loc) or 1, field_name(loc), message))
         raise InvalidInput(problems) from None
+
+
+def _item(plain: Any, loc: Loc) -> str:
+    """The suffix naming the item (``" (item C3)"``) that ``loc`` lies in, if any."""
+    # An item is an entry of a top-level group (claims.3), or of an assessment part.
+    depth = 3 if loc[:1] == ("assessment",) else 2
+    node = plain
+    for key in loc[:depth]:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    found = node.get("id") if isinstance(node, dict) and len(loc) > depth else None
+    return f" (item {found})" if isinstance(found, str) and loc[depth:] != ("id",) else ""
+
+
+def _written(plain: Any, loc: Loc) -> Loc:
+    """``loc`` as the user wrote it: a shorthand (``phase: 2``, ``requires: [K1]``) is expanded
+    into a mapping before validation, so an error in it is named by the shorthand's field."""
+    if len(loc) < 2 or loc[-1] not in ("value", "id"):
+        return loc
+    node = plain
+    for key in loc[:-1]:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            return loc
+    return loc if isinstance(node, dict) else loc[:-1]

@@ -14,6 +14,7 @@ from briefkit.render.formats import (
     Format,
     get_format,
     needs_static_figures,
+    static_figure_types,
 )
 from briefkit.render.pandoc import PandocEngine
 from briefkit.render.quarto import QuartoEngine
@@ -33,6 +34,7 @@ __all__ = [
     "get_engine",
     "get_format",
     "needs_static_figures",
+    "static_figure_types",
     "verify_output",
 ]
 

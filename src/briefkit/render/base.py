@@ -70,9 +70,14 @@ def inline_plotly(html_path: Path, build_dir: Path) -> Path:
 def finish_output(produced: Path, fmt: str, job: RenderJob, engine: str) -> Path:
     """Check an engine's output is whole, complete it, and move it to its final name."""
     verify_output(produced, fmt, engine)
-    if get_format(fmt).inline_plotly:
-        # Checked again after the rewrite: what is moved into place is what was checked.
+    spec = get_format(fmt)
+    # Checked again after a rewrite: what is moved into place is what was checked.
+    if spec.inline_plotly:
         verify_output(inline_plotly(produced, job.build_dir), fmt, engine)
+    if spec.ooxml:
+        from briefkit.render.docx import make_reproducible
+
+        verify_output(make_reproducible(produced, job.build_dir, job.timestamp), fmt, engine)
     return produced.replace(job.output(fmt))
 
 

@@ -31,6 +31,13 @@ def _check_pdf(head: bytes, tail: bytes) -> str | None:
     return None
 
 
+def _check_zip(head: bytes, tail: bytes) -> str | None:
+    # A zip package starts with a local file header and ends with the end of central directory.
+    if not head.startswith(b"PK\x03\x04") or b"PK\x05\x06" not in tail:
+        return "an incomplete zip package"
+    return None
+
+
 @dataclass(frozen=True)
 class Format:
     """One output format of the brief."""
@@ -43,14 +50,23 @@ class Format:
     pandoc_to: str
     #: Quarto's ``--to`` format, which is also its key under ``format:`` in ``_quarto.yml``.
     quarto_to: str
-    #: Whether its figures are static files (SVG) exported by Chromium, not live plotly.
-    static_figures: bool
+    #: The static figure files it embeds, exported by Chromium ("svg", "png"); none for live
+    #: plotly figures.
+    figure_files: tuple[str, ...]
     #: What is wrong with an output given its first and last bytes, or None when it is whole.
     check: Callable[[bytes, bytes], str | None]
     #: A page that loads plotly.js gets it inlined once after the engine (see ``inline_plotly``).
     inline_plotly: bool = False
+    #: An Office Open XML package: its zip dates and core properties are set from the build
+    #: (see ``briefkit.render.docx``), whichever engine wrote it.
+    ooxml: bool = False
     #: The intermediate file the embedded engine writes and compiles (typst), if any.
     intermediate: str | None = None
+
+    @property
+    def static_figures(self) -> bool:
+        """Whether its figures are static files exported by Chromium."""
+        return bool(self.figure_files)
 
 
 HTML = Format(
@@ -58,7 +74,7 @@ HTML = Format(
     output="brief.html",
     pandoc_to="html5",
     quarto_to="html",
-    static_figures=False,
+    figure_files=(),
     check=_check_html,
     inline_plotly=True,
 )
@@ -67,13 +83,26 @@ PDF = Format(
     output="brief.pdf",
     pandoc_to="typst",
     quarto_to="typst",
-    static_figures=True,
+    figure_files=("svg",),
     check=_check_pdf,
     intermediate="brief.typ",
 )
 
+# Word: pandoc's docx writer, real Word tables, figures as PNG (Word reads PNG everywhere; an
+# SVG needs a PNG fallback beside it that pandoc makes only with rsvg-convert, and EMF has no
+# exporter here), the brief's styles from the reference document named in _quarto.yml.
+DOCX = Format(
+    name="docx",
+    output="brief.docx",
+    pandoc_to="docx",
+    quarto_to="docx",
+    figure_files=("png",),
+    check=_check_zip,
+    ooxml=True,
+)
+
 #: Every format, by name, in the order they are rendered and listed.
-REGISTRY: dict[str, Format] = {f.name: f for f in (HTML, PDF)}
+REGISTRY: dict[str, Format] = {f.name: f for f in (HTML, PDF, DOCX)}
 #: What a build renders when no format is asked for.
 DEFAULT_FORMATS: tuple[str, ...] = ("html", "pdf")
 #: {format: output file name}: what the build and the CLI used before the registry existed.
@@ -91,6 +120,11 @@ def get_format(name: str) -> Format:
 def needs_static_figures(formats: Iterable[str]) -> bool:
     """Whether any of ``formats`` embeds static (SVG) figures, so Chromium must export them."""
     return any(get_format(name).static_figures for name in formats)
+
+
+def static_figure_types(formats: Iterable[str]) -> tuple[str, ...]:
+    """The static figure files ``formats`` embed ("png", "svg"), sorted; empty for none."""
+    return tuple(sorted({kind for name in formats for kind in get_format(name).figure_files}))
 
 
 def verify(path: Path, fmt: str, engine: str) -> Path:

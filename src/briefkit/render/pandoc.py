@@ -46,7 +46,10 @@ def pandoc_args(job: RenderJob, fmt: Format, output: Path, defaults: Path) -> li
 
     The house style (filters, CSS, paper, margins, ...) is in ``defaults``, written from
     ``_quarto.yml`` (see ``briefkit.render.project``); only what is this build's is given here.
+    ``briefkit-media`` is the build folder as the written document refers to it: the typst
+    source sits in it; pandoc reads (and embeds) any other output's files from the project.
     """
+    media = "." if fmt.intermediate else os.path.relpath(job.build_dir, job.root)
     return [
         os.fspath(job.source),
         "--defaults",
@@ -59,7 +62,7 @@ def pandoc_args(job: RenderJob, fmt: Format, output: Path, defaults: Path) -> li
         "--metadata",
         f"briefkit-build={job.build_dir.resolve()}",
         "--metadata",
-        "briefkit-media=.",
+        f"briefkit-media={media}",
         # pandoc only warns about a missing resource and exits 0; make every warning fatal.
         "--fail-if-warnings",
         "--output",
@@ -172,3 +175,26 @@ class PandocEngine:
             tmp.unlink(missing_ok=True)
             if between_tmp is not None:
                 between_tmp.unlink(missing_ok=True)
+
+
+def default_reference_doc() -> bytes:
+    """pandoc's own ``reference.docx``, from the pandoc this engine runs."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        default = Path(tmp) / "reference.docx"
+        command.run(
+            [pandoc_binary(), "--output", default, "--print-default-data-file", "reference.docx"],
+            timeout=60,
+        )
+        return default.read_bytes()
+
+
+def main() -> None:
+    """Write the brief's Word reference document (``briefing/brief-reference.docx``) again."""
+    import sys
+
+    from briefkit.render.docx import REFERENCE_DOC, reference_doc
+
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    (root / REFERENCE_DOC).write_bytes(reference_doc(default_reference_doc()))

@@ -28,6 +28,7 @@ _DEFAULTS_KEYS = {
     "shift-heading-level-by": "shift-heading-level-by",
     "include-in-header": "include-in-header",
     "filters": "filters",
+    "reference-doc": "reference-doc",
 }
 #: Options that pandoc's defaults file takes as lists (Quarto also accepts a single value).
 _LISTS = ("css", "include-in-header", "filters")
