@@ -10,7 +10,6 @@ is ever cached), which cost about 0.7 s of CPU per kernel here.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import nox
@@ -101,30 +100,10 @@ def notebooks(session: nox.Session) -> None:
     session.run("briefkit", "notebooks", *session.posargs)
 
 
-#: axe-core, the accessibility checker the HTML tests inject into the brief (npm package).
-AXE_CORE = "4.14.1"
-
-
-def install_axe(session: nox.Session) -> None:
-    """Install axe-core with npm into .cache/node/ (git-ignored), unless that version is there."""
-    target = ROOT / ".cache" / "node"
-    package = target / "node_modules" / "axe-core" / "package.json"
-    if package.is_file() and f'"version": "{AXE_CORE}"' in package.read_text(encoding="utf-8"):
-        return
-    if shutil.which("npm") is None:
-        session.warn("npm is missing: the accessibility tests fail (Debian: apt-get install npm)")
-        return
-    session.run(
-        "npm", "install", "--prefix", str(target), "--no-save", "--no-package-lock",
-        "--no-audit", "--no-fund", f"axe-core@{AXE_CORE}", external=True,
-    )  # fmt: skip
-
-
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite, including a real build of the brief."""
     install(session, "test")
-    install_axe(session)
     session.run("pytest", *session.posargs)
 
 
