@@ -395,6 +395,7 @@ def test_log_lines_show_control_characters(capsys: pytest.CaptureFixture[str]) -
         (["build", "--timeout", "nan"], "--timeout"),
         (["build", "--timeout", "inf"], "--timeout"),
         (["notebooks", "--timeout", "0"], "--timeout"),
+        (["preview", "--timeout", "-1"], "--timeout"),
         (["release", "patch", "--timeout", "-5"], "--timeout"),
         (["release", "patch", "--wait", "-5"], "--wait"),
         (["release", "patch", "--wait", "nan"], "--wait"),

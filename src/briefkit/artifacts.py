@@ -73,7 +73,11 @@ def _log_written(path: Path) -> Path:
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as stable, sorted, UTF-8 JSON (byte-identical for equal data), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one rename (a kill leaves the old or the new file)."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

@@ -85,6 +85,19 @@ def _seconds(text: str, *, allow_zero: bool) -> float:
     return value
 
 
+def _timeout_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
+    )
+
+
+def _no_download_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-download", action="store_true",
+        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
+    )  # fmt: skip
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``briefkit``."""
     p = argparse.ArgumentParser(
@@ -108,19 +121,12 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_FORMATS,
         help=f"{','.join(DEFAULT_FORMATS)} (default)",
     )
-    b.add_argument(
-        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
-    )
-    b.add_argument(
-        "--no-download", action="store_true",
-        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
-    )  # fmt: skip
+    _timeout_option(b)
+    _no_download_option(b)
 
     n = sub.add_parser("notebooks", help="execute every notebook for each seed (no rendering)")
     n.add_argument("--seed", action="append", help="seed to use (default: every seed)")
-    n.add_argument(
-        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
-    )
+    _timeout_option(n)
 
     c = sub.add_parser("check", help="validate seeds' readings and print their coverage")
     c.add_argument("--seed", action="append", help="seed to check (default: every seed)")
@@ -133,16 +139,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("part", choices=("patch", "minor", "major"), help="which part of X.Y.Z to bump")
     r.add_argument("--seed", help="seed to release (default: the only seed)")
     r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    r.add_argument(
-        "--timeout", type=_positive_seconds, default=300.0, help="seconds per notebook cell"
-    )
+    _timeout_option(r)
     r.add_argument(
         "--wait", type=_seconds_or_zero, default=5.0, help="seconds to wait for another build"
     )
-    r.add_argument(
-        "--no-download", action="store_true",
-        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
-    )  # fmt: skip
+    _no_download_option(r)
 
     d = sub.add_parser("diff", help="print what changed between two releases")
     d.add_argument("old", help="the older release, e.g. v1.0.0")
@@ -161,15 +162,12 @@ def parser() -> argparse.ArgumentParser:
         "--formats", type=_formats, default=DEFAULT_FORMATS,
         help=f"{','.join(DEFAULT_FORMATS)} (default); html is always built",
     )  # fmt: skip
-    v.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook cell")
+    _timeout_option(v)
     v.add_argument("--open", action="store_true", help="open the brief in a web browser")
     v.add_argument(
         "--kernels", type=int, help="kernels kept started (default: one per notebook; 0: none)"
     )
-    v.add_argument(
-        "--no-download", action="store_true",
-        help="never fetch Chrome for the PDF's figures (same as BRIEFKIT_NO_DOWNLOAD=1)",
-    )  # fmt: skip
+    _no_download_option(v)
     # Each command's function, looked up when the parser is made (so tests can replace one).
     for sp, run in ((b, _cmd_build), (n, _cmd_notebooks), (c, _cmd_check), (w, _cmd_new),
                     (r, _cmd_release), (d, _cmd_diff), (v, _cmd_preview)):  # fmt: skip

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from briefkit import __version__, lock
-from briefkit.artifacts import write_json
+from briefkit.artifacts import write_json, write_text_atomic
 from briefkit.build import BuildOptions, BuildResult, run_build
 from briefkit.errors import InputError
 from briefkit.fingerprint import file_digest, installed_versions
@@ -74,16 +74,6 @@ def versioned(text: str, version: str) -> str:
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename (a kill leaves the old or the new file)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def set_version(brief_yaml: Path, version: str) -> None:
