@@ -32,26 +32,23 @@ def cross_check(reading: Reading, file: YamlFile) -> list[Problem]:
         problems.append(Problem(path, file.line(loc), field_name(loc), message))
 
     ids: dict[str, tuple[str, Loc]] = {reading.thesis.id: ("thesis", ("thesis", "id"))}
-    for group in GROUPS:
-        for index, item in enumerate(getattr(reading, group)):
-            loc: Loc = (group, index, "id")
-            if item.id in ids:
-                first_group, first_loc = ids[item.id]
-                first = file.line(first_loc)
-                at = f" at line {first}" if first else ""
-                problem(loc, f"duplicate id {item.id!r} (first used in {first_group}{at})")
-            else:
-                ids[item.id] = (group, loc)
-    assessment = reading.assessment
-    for part, index, entry in assessment.entries() if assessment else ():
-        loc = ("assessment", part, index, "id")
-        if entry.id in ids:
-            first_group, first_loc = ids[entry.id]
+
+    def register(item_id: str, group: str, loc: Loc) -> None:
+        # One id, one item: a second use is reported with the line of the first.
+        if item_id in ids:
+            first_group, first_loc = ids[item_id]
             first = file.line(first_loc)
             at = f" at line {first}" if first else ""
-            problem(loc, f"duplicate id {entry.id!r} (first used in {first_group}{at})")
+            problem(loc, f"duplicate id {item_id!r} (first used in {first_group}{at})")
         else:
-            ids[entry.id] = ("assessment", loc)
+            ids[item_id] = (group, loc)
+
+    for group in GROUPS:
+        for index, item in enumerate(getattr(reading, group)):
+            register(item.id, group, (group, index, "id"))
+    assessment = reading.assessment
+    for part, index, entry in assessment.entries() if assessment else ():
+        register(entry.id, "assessment", ("assessment", part, index, "id"))
 
     def declared(loc: Loc, value: str, field: str, vocabulary: dict[str, str]) -> None:
         if value not in vocabulary:
