@@ -259,6 +259,26 @@ def test_cold_build_runs_every_step_and_rebuild_runs_none(
     assert again.version.startswith("0.1.0-dev+")
 
 
+def test_notebooks_get_the_brief_date_and_rerun_on_a_new_day(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What is due or passed is judged at the brief's date: a new day re-runs the notebooks.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")  # 2025-11-24 16:00 UTC
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        notebooks,
+        "execute_all",
+        lambda jobs, **kw: seen.extend(dict(j.parameters) for j in jobs)
+        or fake_execute_all(jobs, **kw),
+    )
+    fake_build(project)
+    assert {p["brief_date"] for p in seen} == {"2025-11-24"}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764003600")  # an hour later, the same day
+    assert not [s for s in fake_build(project).executed if s.startswith("notebook-")]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764086400")  # the next day
+    assert [s for s in fake_build(project).executed if s.startswith("notebook-")] == ALL_NOTEBOOKS
+
+
 def append(path: Path, text: str = "\n# changed\n") -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from briefkit import command
+from briefkit.context import day, source_date_epoch
 
 logger = logging.getLogger("briefkit")
 
@@ -191,6 +192,9 @@ def naive_build(root: Path, seed: str, engine: str, formats: str) -> dict[str, f
             "-p",
             "build_dir",
             f"_build/{seed}",
+            "-p",
+            "brief_date",
+            day(source_date_epoch(root)),
             "--no-progress-bar",
         ]
         parts["notebooks"] += timed(argv, cwd=root)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefkit import lock, notebooks, steps
-from briefkit.context import BuildContext
+from briefkit.context import BuildContext, day, source_date_epoch
 from briefkit.errors import InputError
 from briefkit.render import DEFAULT_FORMATS, FORMATS
 from briefkit.seeds import build_dir, seed_dir
@@ -117,5 +117,5 @@ def execute_notebooks(
     build = build_dir(root, seed.slug)
     build.mkdir(parents=True, exist_ok=True)
     steps.reset_artifacts(build)
-    jobs = steps.notebook_jobs(root, seed.slug)
+    jobs = steps.notebook_jobs(root, seed.slug, day(source_date_epoch(root)))
     return notebooks.execute_all(jobs, cwd=root, timeout=timeout)

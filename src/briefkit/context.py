@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,11 @@ class BuildContext:
     def timestamp(self) -> int:
         """The build's date (SOURCE_DATE_EPOCH, else the last commit's time)."""
         return source_date_epoch(self.root, release=self.status == "release")
+
+    @property
+    def date(self) -> str:
+        """The build's date as YYYY-MM-DD: the brief's date, which notebooks also get."""
+        return day(self.timestamp)
 
     @functools.cached_property
     def content(self) -> str:
@@ -304,6 +310,11 @@ def content_hash(root: Path, seed_path: Path, known: Mapping[str, str] | None = 
 
 #: The latest date typst and Python's datetime can both show: 9999-12-31 23:59:59 UTC.
 MAX_EPOCH = 253402300799
+
+
+def day(timestamp: int) -> str:
+    """The UTC day of ``timestamp``, YYYY-MM-DD."""
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
 
 
 def source_date_epoch(root: Path, *, release: bool = False) -> int:

@@ -11,12 +11,11 @@ import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefkit import artifacts, fingerprint, history, notebooks
-from briefkit.context import FIGURE_DEPS, NOTEBOOK_DEPS, RENDER_DEPS, BuildContext, Ran
+from briefkit.context import FIGURE_DEPS, NOTEBOOK_DEPS, RENDER_DEPS, BuildContext, Ran, day
 from briefkit.errors import RenderFailed
 from briefkit.render import FORMATS, RenderJob, verify_output
 from briefkit.seeds import build_dir
@@ -56,9 +55,12 @@ def reset_artifacts(build: Path) -> None:
 
 
 def notebook_jobs(
-    root: Path, slug: str, snapshot: Path | None = None
+    root: Path, slug: str, date: str, snapshot: Path | None = None
 ) -> list[notebooks.NotebookJob]:
-    """One job per notebook, writing into ``slug``'s build folder.
+    """One job per notebook, writing into ``slug``'s build folder, for a brief dated ``date``.
+
+    ``date`` (YYYY-MM-DD) is the notebooks' ``brief_date``: what is due, overdue or passed is
+    judged at the brief's date, never at the wall clock, so that builds stay reproducible.
 
     With ``snapshot`` (a build's copy of the seed and notebooks under ``root``), the notebooks
     are executed from, and load the seed from, that copy; otherwise from the project.
@@ -71,7 +73,12 @@ def notebook_jobs(
         notebooks.NotebookJob(
             source=nb,
             output=build / "notebooks" / nb.name,
-            parameters={"seed": slug, "root": seed_root, "build_dir": rel_build},
+            parameters={
+                "seed": slug,
+                "root": seed_root,
+                "build_dir": rel_build,
+                "brief_date": date,
+            },
         )
         for nb in notebooks.find_notebooks(snapshot or root)
     ]
@@ -118,7 +125,7 @@ def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path
     Each notebook is recorded as soon as it succeeds, even when another fails; ``on_recorded``
     then gets its outputs (on the notebook's worker thread).
     """
-    jobs = notebook_jobs(ctx.root, ctx.slug, ctx.snapshot)
+    jobs = notebook_jobs(ctx.root, ctx.slug, ctx.date, ctx.snapshot)
     known = set(ctx.cache.steps("notebook-"))
     if not known:
         reset_artifacts(ctx.build)
@@ -329,7 +336,7 @@ def brief_metadata(
 ) -> dict[str, str]:
     """The fields of brief.json that the brief's title block and stamps show."""
     src = seed.source
-    date = datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
+    date = day(timestamp)
     label = "DRAFT" if status == "draft" else "Release"
     title = src.title.value or seed.slug
     by = src.author + (f", {src.affiliation}" if src.affiliation else "")
