@@ -268,8 +268,9 @@ def test_notebooks_get_the_brief_date_and_rerun_on_a_new_day(
     monkeypatch.setattr(
         notebooks,
         "execute_all",
-        lambda jobs, **kw: seen.extend(dict(j.parameters) for j in jobs)
-        or fake_execute_all(jobs, **kw),
+        lambda jobs, **kw: (
+            seen.extend(dict(j.parameters) for j in jobs) or fake_execute_all(jobs, **kw)
+        ),
     )
     fake_build(project)
     assert {p["brief_date"] for p in seen} == {"2025-11-24"}
