@@ -8,6 +8,7 @@ import re
 import string
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -324,3 +325,45 @@ def test_markdown_readable_keeps_data_from_acting_as_markup() -> None:
     assert escape.markdown_readable("<b>*x*</b> [l](javascript:1)") == (
         "\\<b\\>\\*x\\*\\</b\\> \\[l\\](javascript:1)"
     )
+
+
+def filter_list(tmp: Path, entries: list[Any], to: str) -> str:
+    """Render a text artifact of list ``entries`` through the brief's Lua filter; the output."""
+    build = tmp / "build"
+    Artifacts(build).text("l", entries)
+    (build / "brief.json").write_text(
+        json.dumps({"title": "T", "subtitle": "S", "date": "D", "stamp": "x"})
+    )
+    out = tmp / f"out.{to}"
+    pandoc(
+        ["--to", to, "--lua-filter", str(FILTER),
+         "--metadata", f"briefkit-build={build}", "--output", str(out)],
+        '::: {.bk-list name="l"}\n:::\n', tmp,
+    )  # fmt: skip
+    return out.read_text(encoding="utf-8")
+
+
+def test_list_entries_show_lead_text_and_nested_items_as_text(tmp_path: Path) -> None:
+    hostile = "*not bold* <b>x</b> #strong[y]"
+    entries = [
+        "plain",
+        {"lead": "High confidence.", "text": hostile, "items": ["one", {"text": "two"}]},
+    ]
+    html = filter_list(tmp_path, entries, "html5")
+    assert "<li>plain</li>" in html
+    assert "<strong>High confidence.</strong>" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "*not bold*" in html
+    assert "<em>" not in html
+    # The nested list sits inside the entry's own item.
+    assert re.search(r"<li><strong>High confidence\.</strong>.*?<ul>\s*<li>one</li>", html, re.S)
+    typ = filter_list(tmp_path, entries, "typst")
+    assert "#strong[" in typ
+    assert typ.count("- ") >= 4
+
+
+def test_list_entry_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"text 'l', entry 1\.0: .*'text'"):
+        Artifacts(tmp_path).text("l", ["ok", {"text": "t", "items": [{"lead": "no text"}]}])
+    with pytest.raises(TypeError, match="'lead' must be a string"):
+        Artifacts(tmp_path).text("l", [{"text": "t", "lead": 3}])

@@ -14,7 +14,8 @@ Metadata it reads:
 The brief uses this small subset of syntax, which both engines support:
   ::: {.bk-table name="claims"}          a table from tables/claims.json (+ a CSV download link in HTML)
   ::: {.bk-figure name="timeline"}       a figure: plotly in HTML, SVG in PDF
-  ::: {.bk-list name="key-judgements"}   a bullet list from texts/key-judgements.json
+  ::: {.bk-list name="key-judgements"}   a bullet list from texts/key-judgements.json (entries:
+                                         strings, or {lead, text, items} with a nested list)
   ::: {.bk-tables prefix="matrix-"}      every table whose name starts with the prefix, by name
   ::: {.bk-downloads}                    links to the build's data files (downloads.json)
   ::: {.bk-toc}                          the PDF's table of contents (HTML puts its own at the top)
@@ -310,6 +311,29 @@ local function present(v)
   return v ~= nil and v ~= pandoc.json.null
 end
 
+-- A bullet list of entries: a string, or {lead, text, items} (briefkit.artifacts.ENTRY_KEYS):
+-- the lead in bold, then the text, then the entry's own items as a nested list.
+local function list_blocks(items)
+  local out = {}
+  for i, item in ipairs(items) do
+    if type(item) == "table" then
+      local inlines = pandoc.Inlines({})
+      if present(item.lead) then
+        inlines:insert(pandoc.Strong(text(item.lead)))
+        inlines:insert(pandoc.Space())
+      end
+      inlines:extend(text(item.text))
+      out[i] = { pandoc.Plain(inlines) }
+      if type(item.items) == "table" and #item.items > 0 then
+        table.insert(out[i], list_blocks(item.items))
+      end
+    else
+      out[i] = { pandoc.Plain(text(item)) }
+    end
+  end
+  return pandoc.BulletList(out)
+end
+
 local function make_list(el)
   local key = el.attributes["key"]
   local items
@@ -321,14 +345,10 @@ local function make_list(el)
   else
     items = read_json("texts/" .. attr_name(el) .. ".json")
   end
-  local out = {}
-  for i, item in ipairs(items) do
-    out[i] = { pandoc.Plain(text(item)) }
-  end
-  if #out == 0 then
+  if #items == 0 then
     return { pandoc.Para(text("None.")) }
   end
-  return { pandoc.BulletList(out) }
+  return { list_blocks(items) }
 end
 
 local function make_tables(prefix)

@@ -33,6 +33,30 @@ logger = logging.getLogger("briefkit")
 
 Cell = str | int | float | bool | None
 
+#: The keys of a list entry that is not a plain string: ``text`` (required), ``lead`` (shown
+#: in bold before it, e.g. "High confidence."), ``items`` (a nested list of entries).
+ENTRY_KEYS = frozenset({"text", "lead", "items"})
+
+
+def _entry(name: str, value: object, where: str) -> object:
+    """A list entry of text ``name``, checked: a string, or a dict of ENTRY_KEYS with text."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, Mapping) or "text" not in value or set(value) - ENTRY_KEYS:
+        raise TypeError(
+            f"text {name!r}, entry {where}: give a string or a dict with 'text' "
+            f"(and optionally 'lead', 'items'), not {value!r}"
+        )
+    entry: dict[str, object] = {}
+    for key in ("lead", "text"):
+        if key in value:
+            if not isinstance(value[key], str):
+                raise TypeError(f"text {name!r}, entry {where}: {key!r} must be a string")
+            entry[key] = value[key]
+    if "items" in value:
+        entry["items"] = [_entry(name, sub, f"{where}.{i}") for i, sub in enumerate(value["items"])]
+    return entry
+
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -162,11 +186,18 @@ class Artifacts:
         write_json(path, spec)
         return path
 
-    def text(self, name: str, value: str | Sequence[str]) -> Path:
-        """Write a text (or a list of texts) that the brief shows verbatim."""
+    def text(self, name: str, value: str | Sequence[str | Mapping[str, Any]]) -> Path:
+        """Write a text, or a list of entries, that the brief shows verbatim.
+
+        An entry is a string, or ``{"lead": ..., "text": ..., "items": [entries]}``: a bold
+        lead-in, its text, and a nested list (``.bk-list`` shows them in every format).
+        """
         _check_name(name)
         path = _log_written(self.root / "texts" / f"{name}.json")
-        write_json(path, value if isinstance(value, str) else list(value))
+        if isinstance(value, str):
+            write_json(path, value)
+        else:
+            write_json(path, [_entry(name, v, str(i)) for i, v in enumerate(value)])
         return path
 
     def data(self, name: str, value: Any) -> Path:
