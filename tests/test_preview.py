@@ -324,7 +324,8 @@ def test_preview_refuses_a_port_in_use(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "briefkit", "--root", str(root), "preview", "--port", str(port)],
+            [sys.executable, "-m", "briefkit", "--root", str(root), "preview", "--seed", SEED,
+             "--port", str(port)],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert result.returncode == 4
