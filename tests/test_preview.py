@@ -254,7 +254,7 @@ def test_preview_follows_edits_in_the_browser(tmp_path: Path, browser: Any) -> N
     root = copy_project(tmp_path / "project")
     reading = root / "seeds" / SEED / "reading.yaml"
     text_line, quote_line = first_claim(reading)
-    with preview(root, stop=signal.SIGINT) as running:
+    with preview(root, "--seed", SEED, stop=signal.SIGINT) as running:
         running.wait(lambda s: s["generation"] and not s["building"])
         page = browser.new_page()
         try:
