@@ -146,6 +146,24 @@ def joined(
     return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
 
 
+#: What a cell holds when it has nothing to say: missing, blank, or the em dash of an empty list.
+EMPTY_CELLS = frozenset({"", present.join_ids([])})
+
+
+def empty_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` (not its index) that have nothing in any row, in order; none when
+    it has no rows (an empty table keeps its headings)."""
+    if frame.empty:
+        return []
+    empty = []
+    for key in frame.columns:
+        values = frame[key]
+        blank = values.isna() | values.astype("string").str.strip().isin(EMPTY_CELLS)
+        if bool(blank.all()):
+            empty.append(str(key))
+    return empty
+
+
 #: How much of a cell a notebook shows (the written table keeps it whole).
 SHOW_WIDTH = 70
 
@@ -177,6 +195,12 @@ def table(
     labels: Mapping[str, str] | None = None,
     widths: Sequence[float] | None = None,
 ) -> None:
-    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook."""
-    out.table(name, frame, caption=caption, labels=labels, widths=widths)
+    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook.
+
+    A column with nothing in any row (empty or an em dash) is not printed: its width goes to
+    the others. The CSV (and the notebook's display) keep it, so that a table's data has the
+    same columns for every seed.
+    """
+    hidden = empty_columns(frame)
+    out.table(name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden)
     show(frame, labels)
