@@ -151,8 +151,9 @@ local function column_widths(spec)
 end
 
 -- HTML: every item id is a link. The first row (in document order) whose "id" cell holds an
--- id is that item's row: its id cell becomes an anchor, item-<id>; a cell or column label that
--- is a list of known ids links each to its row. Ids are matched as whole cells, never in text.
+-- id is that item's row: its id cell becomes an anchor, item-<id>; in a cell or column label
+-- that is a comma-separated list, each entry that is a known id (maybe followed by a note in
+-- brackets) links to its row. Ids are matched as whole entries, never in running text.
 local item_row = {}
 local anchored = {}
 
@@ -204,19 +205,35 @@ local function cell_inlines(name, key, value)
     anchored[value] = true
     return pandoc.Inlines({ item_link(value, true) })
   end
-  local ids = {}
+  -- A list of ids, each maybe with a note ("O4 (undercuts)"); words among them ("Thesis", an
+  -- item with no row) stay text. A cell with no known id at all is text as it is.
+  local parts, linked = {}, false
   for part in (value .. ", "):gmatch("(.-), ") do
-    if item_row[part] == nil then
-      return text(value)
+    local id, note = part:match("^(%S+)( %(.*%))$")
+    if not (id and item_row[id]) then
+      id, note = part, ""
     end
-    table.insert(ids, part)
+    if item_row[id] then
+      linked = true
+      table.insert(parts, { id = id, note = note })
+    else
+      table.insert(parts, { words = part })
+    end
+  end
+  if not linked then
+    return text(value)
   end
   local out = pandoc.Inlines({})
-  for i, id in ipairs(ids) do
+  for i, part in ipairs(parts) do
     if i > 1 then
       out:extend({ pandoc.Str(","), pandoc.Space() })
     end
-    out:insert(item_link(id, false))
+    if part.words then
+      out:extend(text(part.words))
+    else
+      out:insert(item_link(part.id, false))
+      out:extend(text(part.note))
+    end
   end
   return out
 end
