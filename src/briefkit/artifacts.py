@@ -124,12 +124,16 @@ class Artifacts:
         caption: str,
         labels: Mapping[str, str] | None = None,
         widths: Sequence[float] | None = None,
+        symbols: Mapping[str, str] | None = None,
     ) -> Path:
         """Write a DataFrame as a table: JSON for the brief, CSV for readers.
 
         Its columns are the table's, in order, after a named index (an unnamed one is left out);
         ``labels`` gives a column its heading (default: its name). Missing values are empty
-        cells; every cell must be text, a number or a boolean.
+        cells; every cell must be text, a number or a boolean. ``symbols`` maps cell texts to
+        the symbols the brief shows for them (a matrix's marks): a column whose cells are all
+        such texts (or empty) shows the symbols, centred, the text staying as their equivalent
+        for screen readers; the CSV keeps the texts.
         """
         import pandas as pd
 
@@ -145,6 +149,8 @@ class Artifacts:
             raise ValueError(f"table {name!r}: labels for no column: {unknown}")
         if widths is not None and len(widths) != len(keys):
             raise ValueError(f"table {name!r}: {len(widths)} widths for {len(keys)} columns")
+        if symbols is not None and not all(isinstance(v, str) and v for v in symbols.values()):
+            raise ValueError(f"table {name!r}: every symbol must be a non-empty string")
         # Plain Python values, cell by cell: pandas' own conversions would turn a column of
         # whole numbers with a gap into floats.
         rows = [
@@ -152,13 +158,16 @@ class Artifacts:
             for row in frame.astype(object).to_numpy().tolist()
         ]
         headings = [labels.get(k, k) for k in keys]
-        spec = {
+        spec: dict[str, object] = {
             "caption": caption,
             "columns": [{"key": k, "label": h} for k, h in zip(keys, headings, strict=True)],
             "rows": [dict(zip(keys, row, strict=True)) for row in rows],
             "widths": list(widths) if widths else None,
             "csv": f"data/{name}.csv",
         }
+        if symbols:
+            # Only when given: every other table's JSON stays as it was.
+            spec["symbols"] = dict(symbols)
         path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
         # Cells a spreadsheet would run as formulas get a leading "'" (escape.csv_cell).
