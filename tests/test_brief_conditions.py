@@ -12,7 +12,6 @@ import pytest
 
 from briefkit.build import BuildOptions, run_build
 from briefkit.reading.seed import load_seed
-from briefkit.views import STATUS_SYMBOLS
 
 from .conftest import REPO, SEED, copy_project
 from .pdf import pdf_text
@@ -24,6 +23,8 @@ from .test_generic import topic_words
 pytestmark = pytest.mark.build
 
 LABELS = {"stated": "Stated", "implied": "Implied", "inferred": "Analyst's inference"}
+#: The matrices' marks: in the PDF's font (Libertinus Serif) and the usual system fonts.
+STATUS_SYMBOLS = {"stated": "\u25cf", "implied": "\u25d0", "inferred": "\u25cb"}
 LEGEND = "\u25cf stated, \u25d0 implied, \u25cb analyst's inference"
 
 
