@@ -260,25 +260,69 @@ local function download_link(inlines, rel)
   return pandoc.Link(inlines, data_url(rel), "", attr)
 end
 
+-- A table with `symbols` (a condition matrix: Artifacts.table): the columns whose cells are all
+-- texts it maps (or empty) show the symbols, centred. In HTML the symbol is hidden from screen
+-- readers and the cell's text stays, visually hidden, as its equivalent (and shows on hover).
+local function has_symbols(spec)
+  return type(spec.symbols) == "table"
+end
+
+local function symbol_columns(spec)
+  local symbolic = {}
+  if not has_symbols(spec) then
+    return symbolic
+  end
+  for _, col in ipairs(spec.columns) do
+    local seen, all = false, true
+    for _, row in ipairs(spec.rows) do
+      local v = row[col.key]
+      if v ~= nil and v ~= pandoc.json.null then
+        seen = true
+        all = all and type(v) == "string" and spec.symbols[v] ~= nil
+      end
+    end
+    symbolic[col.key] = seen and all
+  end
+  return symbolic
+end
+
+local function symbol_inlines(spec, value)
+  if value == nil or value == pandoc.json.null then
+    return pandoc.Inlines({})
+  end
+  local symbol = spec.symbols[value]
+  if is_typst() then
+    -- A little larger than the table's text, so that the half-filled one reads as such.
+    return pandoc.Inlines({ pandoc.RawInline("typst", "#text(size: 1.3em, " .. typst_string(symbol) .. ");") })
+  elseif not is_html() then
+    return text(symbol)
+  end
+  local shown = pandoc.Span(text(symbol), pandoc.Attr("", { "bk-symbol" }, { { "aria-hidden", "true" }, { "title", attr_text(value) } }))
+  return pandoc.Inlines({ shown, pandoc.Span(text(value), pandoc.Attr("", { "bk-sr" })) })
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
+  local symbolic = symbol_columns(spec)
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
     headers[i] = { pandoc.Plain(cell_inlines(name, nil, col.label)) }
     -- Explicitly left: typst centres "auto" cells inside pandoc's centred table figure.
-    aligns[i] = pandoc.AlignLeft
+    aligns[i] = symbolic[col.key] and pandoc.AlignCenter or pandoc.AlignLeft
   end
   local rows = {}
   for r, row in ipairs(spec.rows) do
     local cells = {}
     for i, col in ipairs(spec.columns) do
-      cells[i] = { pandoc.Plain(cell_inlines(name, col.key, row[col.key])) }
+      local value = row[col.key]
+      local inlines = symbolic[col.key] and symbol_inlines(spec, value) or cell_inlines(name, col.key, value)
+      cells[i] = { pandoc.Plain(inlines) }
     end
     rows[r] = cells
   end
   local simple = pandoc.SimpleTable(text(spec.caption), aligns, column_widths(spec), headers, rows)
   local tbl = pandoc.utils.from_simple_table(simple)
-  tbl.attr = pandoc.Attr("tbl-" .. name, { "bk-table" })
+  tbl.attr = pandoc.Attr("tbl-" .. name, has_symbols(spec) and { "bk-table", "bk-matrix" } or { "bk-table" })
   local blocks = { tbl }
   if is_html() then
     -- A wide table scrolls inside this box on a phone; focusable, so a keyboard can scroll it.

@@ -136,6 +136,7 @@ class Artifacts:
         labels: Mapping[str, str] | None = None,
         widths: Sequence[float] | None = None,
         hidden: Collection[str] = (),
+        symbols: Mapping[str, str] | None = None,
     ) -> Path:
         """Write a DataFrame as a table: JSON for the brief, CSV for readers.
 
@@ -143,6 +144,9 @@ class Artifacts:
         ``labels`` gives a column its heading (default: its name). Missing values are empty
         cells; every cell must be text, a number or a boolean. ``hidden`` columns are written
         to the CSV only: the brief does not print them, and the other columns share their width.
+        ``symbols`` maps cell texts to the symbols the brief shows for them (a matrix's marks):
+        a column whose cells are all such texts (or empty) shows the symbols, centred, the text
+        staying as their equivalent for screen readers; the CSV keeps the texts.
         """
         import pandas as pd
 
@@ -158,6 +162,8 @@ class Artifacts:
             raise ValueError(f"table {name!r}: labels for no column: {unknown}")
         if widths is not None and len(widths) != len(keys):
             raise ValueError(f"table {name!r}: {len(widths)} widths for {len(keys)} columns")
+        if symbols is not None and not all(isinstance(v, str) and v for v in symbols.values()):
+            raise ValueError(f"table {name!r}: every symbol must be a non-empty string")
         # Plain Python values, cell by cell: pandas' own conversions would turn a column of
         # whole numbers with a gap into floats.
         rows = [
@@ -170,7 +176,7 @@ class Artifacts:
         headings = [labels.get(k, k) for k in keys]
         shown = [i for i, k in enumerate(keys) if k not in hidden]
         columns = [{"key": k, "label": h} for k, h in zip(keys, headings, strict=True)]
-        spec = {
+        spec: dict[str, object] = {
             "caption": caption,
             "columns": [columns[i] for i in shown],
             # The CSV's columns, hidden ones included (their cells are in the rows too).
@@ -179,6 +185,9 @@ class Artifacts:
             "widths": _shares(widths, shown) if widths else None,
             "csv": f"data/{name}.csv",
         }
+        if symbols:
+            # Only when given: every other table's JSON stays as it was.
+            spec["symbols"] = dict(symbols)
         path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
         # Cells a spreadsheet would run as formulas get a leading "'" (escape.csv_cell).
