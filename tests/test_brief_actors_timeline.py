@@ -111,6 +111,61 @@ def blank_share(trace: dict[str, Any]) -> float:
     return 1 - len(said) / len(cells) if cells else 0.0
 
 
+# --- actors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["first", "second"])
+def test_actors_section_has_no_empty_row_column_or_chart(
+    which: str, late: Path, second: Path
+) -> None:
+    build = late if which == "first" else second
+    tables, figures = section(build, "Actors and stances")
+    assert tables
+    for name in tables:
+        cells = table(build, name)
+        filled = ~cells.isin(BLANK)
+        empty_columns = [c for c in cells.columns if not filled[c].any()]
+        assert empty_columns == [], name
+        # A row says something besides who it is about (its first two cells: id and name).
+        assert filled.iloc[:, 2:].any(axis=1).all(), name
+    for name in figures:
+        for trace in figure(build, name)["data"]:
+            assert blank_share(trace) <= 0.5, f"figure {name} is mostly blank"
+
+
+def test_actors_table_gives_role_stance_in_words_and_basis(late: Path) -> None:
+    cells = table(late, "actors").set_index("id")
+    assert {"role", "stance", "on", "basis"} <= set(cells.columns)
+    reading = load_seed(REPO, SEED).reading
+    assert list(cells.index.unique()) == [a.id for a in reading.actors]
+    stances = {(a.id, st.on): st for a in reading.actors for st in a.stances}
+    for (actor, on), st in stances.items():
+        row = cells.loc[[actor]]
+        row = row[row.on.str.startswith(("The thesis" if on == "thesis" else on) + ": ")]
+        assert len(row) == 1, (actor, on)
+        # The item in words: its id (or "The thesis") and the start of its text.
+        assert len(row.on.iloc[0]) > len(on) + 12
+        assert row.stance.iloc[0] == st.stance.capitalize()
+        assert row.basis.iloc[0] == present.status_label(st.status)
+    spec = json.loads((late / "tables" / "actors.json").read_text(encoding="utf-8"))
+    assert "thesis: thesis" not in spec["caption"]
+
+
+def test_second_seeds_actors_table_leaves_out_the_roles_it_lacks(second: Path) -> None:
+    cells = table(second, "actors")
+    assert "role" not in cells.columns  # its one actor has none
+    assert cells.to_dict("records") == [
+        {
+            "id": "A1",
+            "actor": "Estmark",
+            "stance": "Opposes",
+            "on": "P1: Stepwise reconnection to the regional power grid",
+            "basis": "Implied",
+            "objections": "O1",
+        }
+    ]
+
+
 # --- timeline ---------------------------------------------------------------------------------
 
 
