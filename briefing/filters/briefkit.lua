@@ -222,13 +222,19 @@ local function cell_inlines(name, key, value)
 end
 
 -- HTML: a file of the build as a data: URL, so that a download works from the HTML file alone
--- (e-mailed, or saved without its folder). Percent-encoded: no byte of the data is markup.
+-- (e-mailed, or saved without its folder). The filter writes a placeholder that names the file
+-- (its path in hex, which no writer changes); briefkit puts the percent-encoded data: URL there
+-- after the engine ran (briefkit.render.base.complete_page): pandoc's --embed-resources re-read
+-- every encoded byte, a third of the HTML render. The file must exist now, as before.
 local function data_url(rel)
-  local mime = rel:match("%.json$") and "application/json" or "text/csv"
-  local encoded = read_file(rel):gsub("[^%w%-%._~]", function(c)
-    return string.format("%%%02X", c:byte())
+  local f = io.open(build .. "/" .. rel, "rb")
+  if not f then
+    fail("missing artifact " .. build .. "/" .. rel)
+  end
+  f:close()
+  return "briefkit-data:" .. rel:gsub(".", function(c)
+    return string.format("%02x", c:byte())
   end)
-  return "data:" .. mime .. ";charset=utf-8," .. encoded
 end
 
 local function download_link(inlines, rel)
