@@ -300,3 +300,29 @@ def test_second_seed_matrices_and_lanes_carry_its_own_track_labels(second: Path)
     assert html.count('class="bk-table bk-matrix"') == len(SECOND_TRACKS)
     ticks = spec(second, "figures", "sequence")["figure"]["layout"]["yaxis"]["ticktext"]
     assert ticks == list(SECOND_TRACKS.values())
+
+
+def test_html_proposals_link_every_condition_id(built: Path, browser: Any) -> None:
+    """The proposals table names each proposal's conditions by id, each a link to its row, with
+    how the link is known in words where the article does not state it."""
+    reading = reading_of(built)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto((built / "brief.html").as_uri())
+    cells = page.evaluate(r"""() => {
+      const t = document.getElementById('tbl-proposals');
+      const col = [...t.querySelectorAll('thead th')]
+        .findIndex(th => th.textContent.trim() === 'Conditions');
+      return Object.fromEntries([...t.querySelectorAll('tbody tr')].map(r => [
+        r.cells[0].textContent.trim(),
+        {links: [...r.cells[col].querySelectorAll('a')].map(a => a.getAttribute('href')),
+         text: r.cells[col].textContent.replace(/\s+/g, ' ').trim()}]));
+    }""")
+    context.close()
+    assert set(cells) == {p.id for p in reading.proposals}
+    for p in reading.proposals:
+        cell = cells[p.id]
+        assert cell["links"] == [f"#item-{link.id}" for link in p.conditions], p.id
+        for link in p.conditions:
+            if p.conditional is True and link.basis(p.status) != "stated":
+                assert f"{link.id} ({link.basis(p.status)})" in cell["text"]

@@ -206,17 +206,23 @@ local function cell_inlines(name, key, value)
   end
   local ids = {}
   for part in (value .. ", "):gmatch("(.-), ") do
-    if item_row[part] == nil then
+    -- An id alone, or followed by a note in brackets: "K2 (inferred)".
+    local id, note = part:match("^(%S+) (%b())$")
+    if item_row[id or part] == nil then
       return text(value)
     end
-    table.insert(ids, part)
+    table.insert(ids, { id or part, note })
   end
   local out = pandoc.Inlines({})
-  for i, id in ipairs(ids) do
+  for i, entry in ipairs(ids) do
     if i > 1 then
       out:extend({ pandoc.Str(","), pandoc.Space() })
     end
-    out:insert(item_link(id, false))
+    out:insert(item_link(entry[1], false))
+    if entry[2] then
+      out:insert(pandoc.Space())
+      out:extend(text(entry[2]))
+    end
   end
   return out
 end
