@@ -7,6 +7,8 @@ imported (a notebook imports it where it draws).
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -241,6 +243,142 @@ def stance_targets(frames: Frames) -> list[str]:
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))
 
 
+def short_text(text: str, width: int = 48) -> str:
+    """A label of about ``width`` characters: ``text`` without its asides in parentheses and its
+    final full stop, cut at a word with an ellipsis when longer."""
+    bare = " ".join(re.sub(r"\s*\([^()]*\)", "", text).split()) or " ".join(text.split())
+    bare = bare.rstrip(".") or bare
+    if len(bare) <= width:
+        return bare
+    cut = bare[: width - 1]
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    return cut.rstrip(" ,;:\u2013\u2014-") + "\u2026"
+
+
+def label_lines(text: str, width: int = 32, lines: int = 2) -> str:
+    """A short label of ``text`` (short_text) on at most ``lines`` lines of about ``width``
+    characters, joined by newlines (a figure draws each as a line)."""
+    return "\n".join(textwrap.wrap(short_text(text, width * lines - 2), width) or [""])
+
+
+def item_words(frames: Frames, item: str, width: int = 56) -> str:
+    """An item named in words for a table cell: ``P0: Involve …``, ``The thesis: …``."""
+    if item not in frames.items.index:
+        return item
+    text = short_text(str(frames.items.text[item]), width)
+    lead = "The thesis" if frames.items.group[item] == "thesis" else item
+    return f"{lead}: {text}"
+
+
+def drop_empty(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """``frame`` without the columns (other than ``keep``) and rows that are entirely empty
+    (missing or blank text)."""
+    text = frame.astype("string").fillna("")
+    blank = text.apply(lambda column: column.str.strip().eq(""))
+    columns = [c for c in frame.columns if c in keep or not blank[c].all()]
+    kept: pd.DataFrame = frame.loc[~blank[columns].all(axis=1), columns]
+    return kept
+
+
+def fitted(
+    frame: pd.DataFrame, labels: Mapping[str, str], shares: Mapping[str, float]
+) -> tuple[dict[str, str], list[float]]:
+    """The labels and widths (summing to 1) of ``frame``'s columns, from the ``labels`` and
+    relative ``shares`` of every column it may have (drop_empty may have left some out)."""
+    widths = [shares[c] for c in frame.columns]
+    named = {c: labels[c] for c in frame.columns if c in labels}
+    return named, [w / sum(widths) for w in widths]
+
+
+def actor_stances(frames: Frames) -> pd.DataFrame:
+    """Actors in reading order, one row per stance (an actor with none: one row): name, role,
+    stance, what it is on (in words, with what the article says of it), its basis, and the
+    objections the actor holds. Columns that no actor fills are left out."""
+    actors = frames.actors
+    held = joined(frames.held_by, "actor", "objection", actors.index, ", ".join)
+    st = frames.stances
+    on = pd.Series([item_words(frames, i) for i in st.on], index=st.index, dtype="string")
+    on = on.where(st.text.isna(), on + " \u2014 " + st.text)
+    said = pd.DataFrame(
+        {
+            "id": st.actor,
+            "stance": st.stance.astype("string").str.capitalize(),
+            "on": on,
+            "basis": basis(st.status).astype("string"),
+        }
+    )
+    rows = pd.DataFrame(
+        {"id": actors.index, "actor": actors.name, "role": actors.role, "objections": held}
+    ).reset_index(drop=True)
+    table = rows.merge(said, on="id", how="left", sort=False)
+    order = ["id", "actor", "role", "stance", "on", "basis", "objections"]
+    return drop_empty(table[order].astype("string"), keep=["id", "actor"])
+
+
+#: A past event is a precedent, outside the period the article argues about, when the article
+#: cites it as a precedent (the reading's evidence of kind ``precedent`` quotes it) or when it
+#: ended more than this many years before the article's date.
+PRECEDENT_YEARS = 20
+
+
+def date_of(text: str | None) -> present.DateSpan | None:
+    """A date written YYYY, YYYY-MM or YYYY-MM-DD as its span; None for anything else."""
+    if text is None or not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text.strip()):
+        return None
+    digits = text.strip().count("-")
+    try:
+        return present.date_span(text.strip(), ("year", "month", "day")[digits])
+    except ValueError:
+        return None
+
+
+def precedents(frames: Frames, article: present.DateSpan | None) -> pd.DataFrame:
+    """For each event (the index of ``frames.events``): whether it is a precedent and the ids
+    of the precedent evidence that quotes it (``cited_by``, missing if none)."""
+    events = frames.events
+    quotes = frames.quotes
+    kinds = frames.evidence.kind
+    cited = quotes[quotes.item.isin(kinds.index[kinds == "precedent"])]
+    cited_by: dict[str, list[str]] = {}
+    for q in quotes[quotes.item.isin(events.index)].itertuples():
+        # Its quote lies within a quote of the precedent: the article cites it as one.
+        inside = cited[(cited.start <= q.start) & (cited.end >= q.end)].item
+        for evidence in inside:
+            found = cited_by.setdefault(str(q.item), [])
+            if evidence not in found:
+                found.append(str(evidence))
+    reference: Any = pd.NaT
+    if article is not None:
+        reference = pd.Timestamp(article.start)
+    else:
+        ahead = events.interval.array.left[events.when.to_numpy() != "past"]
+        starts = events.interval.array.right if len(ahead) == 0 else ahead
+        if len(starts):
+            reference = starts.max()
+    old = events.interval.array.right < reference - pd.DateOffset(years=PRECEDENT_YEARS)
+    past = (events.when == "past").to_numpy()
+    by = pd.Series([", ".join(cited_by.get(i, [])) or None for i in events.index],
+                   index=events.index, dtype="string")  # fmt: skip
+    flag = past & (by.notna().to_numpy() | old)
+    return pd.DataFrame({"precedent": flag, "cited_by": by}, index=events.index)
+
+
+def event_kinds(events: pd.DataFrame, brief_date: str) -> pd.Series:
+    """Events' kinds as the brief labels them (``Past``, ``Planned``, ``Predicted``), with a
+    planned or predicted event whose every possible day is before ``brief_date`` (YYYY-MM-DD)
+    marked ``date passed``."""
+    kind = capitalised(events.when).astype("string")
+    passed = (events.when != "past").to_numpy() & (
+        events.interval.array.right < pd.Timestamp(brief_date)
+    )
+    return kind.where(~passed, kind + ", date passed")
+
+
+def long_date(day: str) -> str:
+    """A YYYY-MM-DD date as the brief writes it: ``24 November 2025``."""
+    return present.date_span(day, "day").label
+
+
 def joined(
     relation: pd.DataFrame, key: str, value: str, index: pd.Index, join: Any = present.join_ids
 ) -> pd.Series:
@@ -249,6 +387,24 @@ def joined(
     texts = relation.groupby(key, sort=False)[value].agg(lambda values: join(list(values)))
     empty = join([])
     return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
+
+
+#: What a cell holds when it has nothing to say: missing, blank, or the em dash of an empty list.
+EMPTY_CELLS = frozenset({"", present.join_ids([])})
+
+
+def empty_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` (not its index) that have nothing in any row, in order; none when
+    it has no rows (an empty table keeps its headings)."""
+    if frame.empty:
+        return []
+    empty = []
+    for key in frame.columns:
+        values = frame[key]
+        blank = values.isna() | values.astype("string").str.strip().isin(EMPTY_CELLS)
+        if bool(blank.all()):
+            empty.append(str(key))
+    return empty
 
 
 #: How much of a cell a notebook shows (the written table keeps it whole).
@@ -283,6 +439,14 @@ def table(
     widths: Sequence[float] | None = None,
     symbols: Mapping[str, str] | None = None,
 ) -> None:
-    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook."""
-    out.table(name, frame, caption=caption, labels=labels, widths=widths, symbols=symbols)
+    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook.
+
+    A column with nothing in any row (empty or an em dash) is not printed: its width goes to
+    the others. The CSV (and the notebook's display) keep it, so that a table's data has the
+    same columns for every seed.
+    """
+    hidden = empty_columns(frame)
+    out.table(
+        name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden, symbols=symbols
+    )
     show(frame, labels)
