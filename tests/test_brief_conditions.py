@@ -314,7 +314,7 @@ def test_html_proposals_link_every_condition_id(built: Path, browser: Any) -> No
       const col = [...t.querySelectorAll('thead th')]
         .findIndex(th => th.textContent.trim() === 'Conditions');
       return Object.fromEntries([...t.querySelectorAll('tbody tr')].map(r => [
-        r.cells[0].textContent.trim(),
+        r.cells[0].querySelector('a.bk-id').textContent.trim(),
         {links: [...r.cells[col].querySelectorAll('a')].map(a => a.getAttribute('href')),
          text: r.cells[col].textContent.replace(/\s+/g, ' ').trim()}]));
     }""")
