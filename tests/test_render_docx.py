@@ -14,8 +14,13 @@ import pytest
 from briefkit.build import BuildOptions, run_build
 from briefkit.escape import visible
 from briefkit.render.base import RenderJob
-from briefkit.render.docx import REFERENCE_DOC, make_reproducible, reference_doc
-from briefkit.render.pandoc import PandocEngine, default_reference_doc
+from briefkit.render.docx import (
+    REFERENCE_DOC,
+    default_reference_doc,
+    make_reproducible,
+    reference_doc,
+)
+from briefkit.render.pandoc import PandocEngine, pandoc_binary
 
 from .conftest import SEED, copy_project
 from .test_brief import SECTIONS
@@ -67,7 +72,8 @@ def docx_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_reference_doc_is_what_the_code_makes() -> None:
-    assert reference_doc(default_reference_doc()) == (REPO / REFERENCE_DOC).read_bytes()
+    made = reference_doc(default_reference_doc(pandoc_binary()))
+    assert made == (REPO / REFERENCE_DOC).read_bytes()
 
 
 def test_make_reproducible_dates_everything_at_the_build_and_sets_the_version(

@@ -7,7 +7,8 @@ row, a running header (short title, then version and status) from page 2 and pag
 ``n / N``. The header reads the build's values from document properties the Lua filter sets
 (``DOCPROPERTY bk-title``, ``bk-stamp``): field codes are the template's, never seed text.
 Regenerate it with ``python -m briefkit.render`` (pandoc's own reference document comes
-from the pandoc briefkit uses); a test checks the file is what the code makes.
+from the pandoc briefkit uses: ``default_reference_doc``); a test checks the file is what the
+code makes.
 
 A DOCX is a zip: ``make_reproducible`` dates every entry and ``docProps/core.xml``'s created and
 modified at the build's timestamp (whichever engine wrote it), and records the brief's version
@@ -188,6 +189,28 @@ def reference_doc(default: bytes) -> bytes:
     )
     parts["word/settings.xml"] = settings.encode("utf-8")
     return _zip(parts, _EPOCH_1980)
+
+
+def default_reference_doc(pandoc: Path) -> bytes:
+    """pandoc's own ``reference.docx``, from the pandoc binary ``pandoc``."""
+    import tempfile
+
+    from briefkit import command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        default = Path(tmp) / "reference.docx"
+        command.run(
+            [pandoc, "--output", default, "--print-default-data-file", "reference.docx"],
+            timeout=60,
+        )
+        return default.read_bytes()
+
+
+def write_reference_doc(root: Path, pandoc: Path) -> Path:
+    """Write the brief's reference document into the project at ``root``, from ``pandoc``'s."""
+    path = root / REFERENCE_DOC
+    path.write_bytes(reference_doc(default_reference_doc(pandoc)))
+    return path
 
 
 def _zip(parts: dict[str, bytes], date: tuple[int, int, int, int, int, int]) -> bytes:
