@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 
 from briefkit.build import BuildOptions, run_build
 from briefkit.escape import visible
@@ -138,6 +139,58 @@ def test_word_brief_core_properties_fields_and_page(docx_build: Path) -> None:
     # The build's folder is this machine's: it stays out of the file.
     with zipfile.ZipFile(path) as z:
         assert not [n for n in z.namelist() if str(docx_build).encode() in z.read(n)]
+
+
+def custom_properties(path: Path) -> dict[str, str]:
+    """The document's custom properties (docProps/custom.xml), by name."""
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("docProps/custom.xml").decode("utf-8")
+    found = re.findall(r'<property [^>]*name="([^"]+)"[^>]*><vt:lpwstr>([^<]*)</vt:lpwstr>', xml)
+    return dict(found)
+
+
+@pytest.mark.build
+def test_word_title_block_and_running_header_carry_version_and_status(docx_build: Path) -> None:
+    meta = json.loads((docx_build / "brief.json").read_text(encoding="utf-8"))
+    path = docx_build / "brief.docx"
+    document = docx.Document(str(path))
+    block = [(p.style.name, p.text) for p in document.paragraphs[:3]]
+    assert block == [
+        ("Title", meta["title"]),
+        ("Subtitle", f"Version {meta['version']} · DRAFT"),
+        ("Author", meta["author"]),
+    ]
+    # The header from page 2 shows the document properties the filter set: title and stamp.
+    props = custom_properties(path)
+    assert props["bk-title"] == meta["short_title"]
+    assert props["bk-stamp"].startswith(f"DRAFT v{meta['version']} · ")
+    header = document.sections[0].header
+    assert "DOCPROPERTY bk-stamp" in header._element.xml
+    assert not document.sections[0].first_page_header.paragraphs[0].text
+
+
+@pytest.mark.build
+def test_word_tables_have_a_repeated_header_row_in_the_briefs_table_style(
+    docx_build: Path,
+) -> None:
+    document = docx.Document(str(docx_build / "brief.docx"))
+    assert document.tables
+    for table in document.tables:
+        assert table.style is not None
+        assert table.style.name == "Table"
+        look = table._tbl.tblPr.find(qn("w:tblLook"))
+        assert look is not None
+        assert look.get(qn("w:firstRow")) == "1"
+        header = table.rows[0]._tr.trPr
+        assert header is not None
+        assert header.find(qn("w:tblHeader")) is not None
+        assert all(row._tr.trPr is None or row._tr.trPr.find(qn("w:tblHeader")) is None
+                   for row in table.rows[1:])  # fmt: skip
+    # The style's header row: bold, shaded, a navy rule under it.
+    style = document.styles["Table"].element.xml
+    first_row = style[style.index('w:type="firstRow"') :]
+    assert "<w:b/>" in first_row.replace(" ", "")
+    assert 'w:fill="EEEEEE"' in first_row
 
 
 @pytest.mark.build
