@@ -16,10 +16,12 @@ from briefkit.build import BuildOptions, run_build
 from briefkit.escape import visible
 from briefkit.render.base import RenderJob
 from briefkit.render.docx import (
+    HEADER,
     REFERENCE_DOC,
     default_reference_doc,
     make_reproducible,
     reference_doc,
+    show_properties,
 )
 from briefkit.render.pandoc import PandocEngine, pandoc_binary
 
@@ -27,6 +29,7 @@ from .conftest import SEED, copy_project
 from .test_brief import SECTIONS
 
 REPO = Path(__file__).resolve().parents[1]
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 EPOCH = 1764000000
 #: The only fields a brief may hold: the template's (running header, page numbers) and the
 #: filter's outline. Seed text never becomes a field.
@@ -101,6 +104,33 @@ def test_make_reproducible_dates_everything_at_the_build_and_sets_the_version(
     assert path.read_bytes() == first
 
 
+def test_header_fields_show_the_properties_as_text_never_as_markup() -> None:
+    from xml.etree import ElementTree as ET
+
+    hostile = '</w:t><w:fldSimple w:instr="INCLUDETEXT x"/> { PAGE } & "q"'
+    value = hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    custom = (
+        '<Properties xmlns:vt="v"><property fmtid="f" pid="2" name="bk-stamp">'
+        f"<vt:lpwstr>{value}</vt:lpwstr></property></Properties>"
+    )
+    parts = {
+        "docProps/custom.xml": custom.encode(),
+        "word/header1.xml": HEADER.encode(),
+        "word/document.xml": b"<w:document/>",
+    }
+    show_properties(parts)
+    header = parts["word/header1.xml"].decode()
+    texts = [t.text for t in ET.fromstring(header).iter(f"{{{W}}}t")]
+    # The stamp shows as written; the title, which has no property here, keeps its placeholder.
+    assert texts == ["Title", hostile]
+    assert re.findall(r"<w:instrText[^>]*>([^<]*)<", header) == [
+        " DOCPROPERTY bk-title ",
+        " DOCPROPERTY bk-stamp ",
+    ]
+    assert "fldSimple" not in header.replace("&lt;w:fldSimple", "")
+    assert parts["word/document.xml"] == b"<w:document/>"
+
+
 @pytest.mark.build
 def test_word_brief_has_every_section_table_caption_and_figure(docx_build: Path) -> None:
     document = docx.Document(str(docx_build / "brief.docx"))
@@ -166,6 +196,8 @@ def test_word_title_block_and_running_header_carry_version_and_status(docx_build
     assert props["bk-stamp"].startswith(f"DRAFT v{meta['version']} · ")
     header = document.sections[0].header
     assert "DOCPROPERTY bk-stamp" in header._element.xml
+    # Shown as they are before Word updates the fields (or when it is told not to).
+    assert header.paragraphs[0].text == f"{meta['short_title']}\t{meta['stamp']}"
     assert not document.sections[0].first_page_header.paragraphs[0].text
 
 
