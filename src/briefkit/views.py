@@ -148,8 +148,7 @@ def without_ids(text: str, ids: Iterable[str]) -> str:
     one = "(?:" + "|".join(re.escape(i) for i in known) + ")"
     refs = rf"(?<![\w-]){one}(?:(?:\s*,\s*|\s+and\s+|\s*[-\u2013]\s*){one})*(?![\w-])"
     text = re.sub(rf"\s*\(\s*{refs}(?:\s+(?:stated|implied|inferred))?\s*\)", "", text)
-    text = re.sub(rf"\(\s*{refs}\s*,?\s+", "(", text)
-    return re.sub(r"\s+([,;.:])", r"\1", text)
+    return re.sub(rf"\(\s*{refs}\s*,?\s+", "(", text)
 
 
 def short_text(text: str, limit: int = 100) -> str:
