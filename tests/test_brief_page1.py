@@ -21,6 +21,13 @@ from .second_seed import write_second_seed
 
 #: The brief's date the test builds' notebooks get is the build's day; these unit tests choose.
 BRIEF_DATE = "2025-11-24"
+#: Page 1's parts, its headings under the summary's (as typst sets them: typographic quotes).
+SUMMARY_PARTS = [
+    "Bottom line",
+    "The author\u2019s proposals, by domain, with their conditions",
+    "The analyst\u2019s assessment",
+    "What to watch",
+]
 
 
 def flat(text: str) -> str:
