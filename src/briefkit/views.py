@@ -129,6 +129,108 @@ def conditions_cell(proposal: Proposal) -> str:
     return "None stated" + (f" (by analogy: {ids})" if ids else "")
 
 
+#: How a condition matrix marks a requirement, by how the article knows it. All three are in the
+#: PDF's font (Libertinus Serif, which typst bundles) and in the usual system fonts.
+STATUS_SYMBOLS = {"stated": "\u25cf", "implied": "\u25d0", "inferred": "\u25cb"}
+
+
+def basis_symbols() -> dict[str, str]:
+    """A matrix cell's text (a requirement's basis, as the brief labels it) -> its symbol."""
+    return {present.STATUS_LABELS[s]: symbol for s, symbol in STATUS_SYMBOLS.items()}
+
+
+def symbol_legend() -> str:
+    """The matrices' legend in words: "● stated, ◐ implied, ○ analyst's inference"."""
+    return ", ".join(f"{symbol} {label.lower()}" for label, symbol in basis_symbols().items())
+
+
+def lanes(frames: Frames) -> list[str]:
+    """The tracks that have measures, in the order the reading declares them."""
+    used = set(frames.measures.track.astype("string"))
+    return [track for track in frames.measures.track.cat.categories if track in used]
+
+
+def condition_matrix(frames: Frames, track: str) -> pd.DataFrame:
+    """The measures of ``track`` (rows, by phase) by the conditions they require (columns, in
+    reading order): each cell the requirement's basis as the brief labels it, missing where the
+    measure does not require the condition. A ``reversible`` column only when the article says
+    of at least one of these measures whether it can be reversed."""
+    m = frames.measures
+    rows = m[m.track == track].sort_values(["phase", "id"])
+    required = frames.requires[frames.requires.measure.isin(rows.index)]
+    cells = required.assign(cell=basis(required.status).astype("string"))
+    matrix = cells.pivot_table(index="measure", columns="condition", values="cell", aggfunc="first")
+    used = [k for k in frames.conditions.index if k in matrix.columns]
+    table = pd.concat(
+        [rows.text, phases(rows).rename("phase"), matrix.reindex(index=rows.index, columns=used)],
+        axis=1,
+    )
+    if rows.reversible.notna().any():
+        table["reversible"] = reversible(rows.reversible)
+    return table.rename_axis("id")
+
+
+def sequence_layout(frames: Frames) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where the sequencing view draws each measure and each gate (one per requirement).
+
+    Measures (index: id): ``lane`` (the track's row, 0 at the top), ``x`` (its phase), ``y``
+    (measures of one track and phase side by side in its lane). Gates, one row per measure and
+    condition it requires: ``measure``, ``condition``, ``status``, ``x`` (just before the
+    measure, in the measure's order of conditions), ``y`` (the measure's).
+    """
+    m = frames.measures
+    order = {track: n for n, track in enumerate(lanes(frames))}
+    lane = m.track.astype("string").map(order).astype(int)
+    y = pd.Series(0.0, index=m.index)
+    for _, group in m.assign(lane=lane).groupby(["lane", "phase"]):
+        # Several measures in one track and phase: spread them across the lane's height.
+        k = len(group)
+        spread = min(0.6, 0.3 * (k - 1))
+        for j, measure in enumerate(group.sort_values("id").index):
+            y[measure] = group.lane.iloc[0] + (j * spread / (k - 1) - spread / 2 if k > 1 else 0)
+    measures = pd.DataFrame({"lane": lane, "x": m.phase.astype(float), "y": y}, index=m.index)
+    gates = frames.requires.copy()
+    count = gates.groupby("measure", sort=False).condition.transform("size")
+    nth = gates.groupby("measure", sort=False).cumcount()
+    # Gates a little apart on a wide axis (many phases), all within half a phase of the measure.
+    spaced = 0.12 * max(1.0, (m.phase.nunique() + 1) / 3)
+    gap = min(spaced, 0.5 / max(int(count.max()) if len(count) else 1, 1))
+    at = measures.loc[gates.measure]
+    gates = gates.assign(
+        x=at.x.to_numpy() - 0.15 - (count - nth).to_numpy() * gap,
+        # Raised a little, so that the measure's label beneath it stays clear of the gates.
+        y=at.y.to_numpy() - 0.12,
+    )
+    return measures, gates
+
+
+def sequence_gaps(frames: Frames, reading: Reading) -> list[str | dict[str, str]]:
+    """What the sequence leaves open, said once: measures whose reversibility the article does
+    not state, and the assessment's gaps about these measures or their conditions."""
+    m = frames.measures
+    gaps: list[str | dict[str, str]] = []
+    unknown = m.index[m.reversible.isna()].tolist()
+    if unknown:
+        which = (
+            f"any of the {len(m)} measures"
+            if len(unknown) == len(m) and len(m) > 1
+            else present.join_ids(unknown)
+        )
+        text = f"The article does not say whether {which} can be reversed."
+        gaps.append({"lead": "Reversibility.", "text": text})
+    shown = set(m.index) | set(frames.requires.condition)
+    notes = reading.assessment.gaps if reading.assessment else []
+    for note in notes:
+        if shown & set(note.about):
+            gaps.append({"lead": f"The analyst's gap {note.id}.", "text": note.text})
+    if not gaps and len(m):
+        gaps.append(
+            "None that the reading records: the article says of every measure whether it "
+            "can be reversed."
+        )
+    return gaps
+
+
 def stance_targets(frames: Frames) -> list[str]:
     """The ids any actor takes a stance on, in reading order (others, such as the thesis, last,
     by id)."""
@@ -284,6 +386,24 @@ def joined(
     return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
 
 
+#: What a cell holds when it has nothing to say: missing, blank, or the em dash of an empty list.
+EMPTY_CELLS = frozenset({"", present.join_ids([])})
+
+
+def empty_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` (not its index) that have nothing in any row, in order; none when
+    it has no rows (an empty table keeps its headings)."""
+    if frame.empty:
+        return []
+    empty = []
+    for key in frame.columns:
+        values = frame[key]
+        blank = values.isna() | values.astype("string").str.strip().isin(EMPTY_CELLS)
+        if bool(blank.all()):
+            empty.append(str(key))
+    return empty
+
+
 #: How much of a cell a notebook shows (the written table keeps it whole).
 SHOW_WIDTH = 70
 
@@ -314,7 +434,16 @@ def table(
     caption: str,
     labels: Mapping[str, str] | None = None,
     widths: Sequence[float] | None = None,
+    symbols: Mapping[str, str] | None = None,
 ) -> None:
-    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook."""
-    out.table(name, frame, caption=caption, labels=labels, widths=widths)
+    """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook.
+
+    A column with nothing in any row (empty or an em dash) is not printed: its width goes to
+    the others. The CSV (and the notebook's display) keep it, so that a table's data has the
+    same columns for every seed.
+    """
+    hidden = empty_columns(frame)
+    out.table(
+        name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden, symbols=symbols
+    )
     show(frame, labels)
