@@ -183,6 +183,23 @@ def test_hostile_figure_labels_show_plotly_markup_as_text(
     assert [label for label in labels if label not in {squeezed(t) for t in ticks}] == []
 
 
+def test_hostile_annotated_article_shows_quotes_as_text(hostile_build: Path, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto((hostile_build / "brief.html").as_uri())
+    text = visible(page.inner_text(".bk-article"))
+    titles = page.evaluate(
+        "[...document.querySelectorAll('.bk-article .bk-qid')].map(q => q.getAttribute('title'))"
+    )
+    marks = page.evaluate(
+        "[...document.querySelectorAll('.bk-article mark')].map(m => m.textContent)"
+    )
+    page.close()
+    # Each paragraph, its quote marked, the quote on hover of its ids: all of it as text.
+    assert [h for h in HOSTILE if f"It says {visible(h)}" not in text] == []
+    assert [h for h in HOSTILE if visible(h) not in {visible(t) for t in titles}] == []
+    assert [h for h in HOSTILE if visible(h) not in {visible(m) for m in marks}] == []
+
+
 class _Tags(HTMLParser):
     """Event-handler attributes, script URLs and <script> elements of an HTML page."""
 

@@ -18,6 +18,8 @@ The brief uses this small subset of syntax, which both engines support:
                                          strings, or {lead, text, items} with a nested list)
   ::: {.bk-tables prefix="matrix-"}      every table whose name starts with the prefix, by name
   ::: {.bk-downloads}                    links to the build's data files (downloads.json)
+  ::: {.bk-article name="article"}       the annotated article from texts/article.json: numbered
+                                         paragraphs, quoted spans marked with their items' ids
   ::: {.bk-toc}                          the PDF's table of contents (HTML puts its own at the top)
   []{.bk-text name="thesis"}             an inline text from texts/thesis.json
   []{.bk-meta key="version"}             a field of brief.json
@@ -197,7 +199,7 @@ local function item_link(id, anchor)
 end
 
 -- A cell's inlines: its text, or in HTML links for the ids it lists (the anchor on the item's row).
-local function cell_inlines(name, key, value)
+local function linked_inlines(name, key, value)
   if not is_html() or type(value) ~= "string" then
     return text(value)
   end
@@ -234,6 +236,40 @@ local function cell_inlines(name, key, value)
       out:insert(item_link(part.id, false))
       out:extend(text(part.note))
     end
+  end
+  return out
+end
+
+-- Where the annotated article (.bk-article) quotes each item: id -> {{paragraph, anchor}, ...}.
+local item_refs = {}
+
+-- An item's paragraphs, "¶3, ¶7", under its id; in HTML each links to the item's span there.
+local function paragraph_refs(id)
+  local refs = type(id) == "string" and item_refs[id] or nil
+  if refs == nil or #refs == 0 then
+    return pandoc.Inlines({})
+  end
+  local out = pandoc.Inlines({ pandoc.LineBreak() })
+  for i, ref in ipairs(refs) do
+    if i > 1 then
+      out:extend({ pandoc.Str(","), pandoc.Space() })
+    end
+    local label = string.format("\u{b6}%d", math.floor(ref.paragraph))
+    if is_html() then
+      local title = "Where the article says it (paragraph " .. math.floor(ref.paragraph) .. ")"
+      out:insert(pandoc.Link(text(label), "#" .. ref.anchor, title, pandoc.Attr("", { "bk-pref" })))
+    else
+      out:extend(text(label))
+    end
+  end
+  return pandoc.Inlines({ pandoc.Span(out, pandoc.Attr("", { "bk-prefs" })) })
+end
+
+-- A cell's inlines; an item's id is followed by the paragraphs that quote it.
+local function cell_inlines(name, key, value)
+  local out = linked_inlines(name, key, value)
+  if key == "id" then
+    out:extend(paragraph_refs(value))
   end
   return out
 end
@@ -546,6 +582,106 @@ local function add_stamp(doc)
   return doc
 end
 
+-- The annotated article (texts/<name>.json, from briefkit.present.annotated_article): its
+-- paragraphs numbered; every quoted span marked, and after it the ids of the items that quote it.
+-- HTML: each id links to the item's row, its quote on hover; the span starts at an anchor
+-- q-<item>-<k> (the tables' paragraph references lead there). typst: highlighted, the ids in
+-- superscript. Other writers: highlighted, the ids in brackets.
+local function note_article(el)
+  if el.classes:includes("bk-article") then
+    item_refs = read_json("texts/" .. attr_name(el) .. ".json").refs
+  end
+end
+
+local function quoted_by(owners)
+  local out = pandoc.Inlines({})
+  for i, owner in ipairs(owners) do
+    if i > 1 then
+      out:extend({ pandoc.Str(","), pandoc.Space() })
+    end
+    local title = owner.quote
+    if owner.role ~= "the item" then
+      title = owner.role .. ": " .. title
+    end
+    -- Which spans the id closes (names made by briefkit from item ids, not seed text).
+    local spans = { { "data-spans", table.concat(owner.spans, " ") } }
+    if is_html() and item_row[owner.id] ~= nil then
+      local attr = pandoc.Attr("", { "bk-id", "bk-qid" }, spans)
+      out:insert(pandoc.Link(text(owner.id), "#item-" .. owner.id, attr_text(title), attr))
+    elseif is_html() then
+      -- No row in the brief's tables (the thesis): the id with its quote on hover.
+      table.insert(spans, { "title", attr_text(title) })
+      out:insert(pandoc.Span(text(owner.id), pandoc.Attr("", { "bk-qid" }, spans)))
+    else
+      out:extend(text(owner.id))
+    end
+  end
+  if is_html() or is_typst() then
+    return pandoc.Inlines({ pandoc.Superscript(out) })
+  end
+  local bracketed = pandoc.Inlines({ pandoc.Space(), pandoc.Str("[") })
+  bracketed:extend(out)
+  bracketed:insert(pandoc.Str("]"))
+  return bracketed
+end
+
+-- A piece of the article's text, its edge spaces kept (a typst literal trims them).
+local function article_text(s, depth)
+  local inlines = pandoc.Inlines({})
+  local body = s:match("^%s*(.-)%s*$")
+  if s:match("^%s") then
+    inlines:insert(pandoc.Space())
+  end
+  if body ~= "" then
+    inlines:extend(text(body))
+    if s:match("%s$") then
+      inlines:insert(pandoc.Space())
+    end
+  end
+  if depth >= 2 then
+    -- Text that two or more spans cover: a mark within a mark, darker.
+    inlines = pandoc.Inlines({ pandoc.Span(inlines, pandoc.Attr("", { "mark", "bk-overlap" })) })
+  end
+  if depth >= 1 then
+    inlines = pandoc.Inlines({ pandoc.Span(inlines, pandoc.Attr("", { "mark" })) })
+  end
+  return inlines
+end
+
+local function make_article(name)
+  local spec = read_json("texts/" .. name .. ".json")
+  local blocks = {}
+  for n, pieces in ipairs(spec.paragraphs) do
+    local inlines = pandoc.Inlines({})
+    for _, piece in ipairs(pieces) do
+      if piece.text ~= nil then
+        inlines:extend(article_text(piece.text, piece.depth))
+      elseif piece.ids ~= nil then
+        inlines:extend(quoted_by(piece.ids))
+      elseif is_html() then
+        for _, anchor in ipairs(piece.anchors) do
+          inlines:insert(pandoc.Span({}, pandoc.Attr(anchor, { "bk-anchor" })))
+        end
+      end
+    end
+    local number = string.format("\u{b6}%d", n)
+    if is_typst() then
+      inlines:insert(1, pandoc.RawInline("typst", string.format("#bk-para(%d)[", n)))
+      inlines:insert(pandoc.RawInline("typst", "]"))
+      table.insert(blocks, pandoc.Para(inlines))
+    elseif is_html() then
+      inlines:insert(1, pandoc.Span(text(number), pandoc.Attr("", { "bk-pnum" })))
+      inlines:insert(2, pandoc.Space())
+      table.insert(blocks, pandoc.Div({ pandoc.Para(inlines) }, pandoc.Attr("para-" .. n, { "bk-para" })))
+    else
+      inlines:insert(1, pandoc.Strong(text(number)))
+      inlines:insert(2, pandoc.Space())
+      table.insert(blocks, pandoc.Para(inlines))
+    end
+  end
+  return { pandoc.Div(blocks, pandoc.Attr("", { "bk-article" })) }
+end
+
 local function expand_div(el)
   if el.classes:includes("bk-table") then
     return make_table(attr_name(el))
@@ -557,6 +693,8 @@ local function expand_div(el)
     return make_tables(el.attributes["prefix"] or fail("bk-tables needs a prefix attribute"))
   elseif el.classes:includes("bk-downloads") then
     return make_downloads()
+  elseif el.classes:includes("bk-article") then
+    return make_article(attr_name(el))
   elseif el.classes:includes("bk-toc") then
     if is_typst() then
       return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
@@ -591,6 +729,7 @@ return {
   { Meta = set_meta },
   { Div = drop_optional },
   { Div = note_tables },
+  { Div = note_article },
   { Div = expand_div, Span = expand_span },
   { Pandoc = add_stamp },
   { Pandoc = add_frame },
