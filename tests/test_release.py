@@ -79,10 +79,11 @@ def fake_build(opts: BuildOptions) -> BuildResult:
 
 
 @pytest.fixture
-def faked(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The project, with the render step of releases faked (for tests about publishing)."""
+def faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project with its first seed only (so releases and diffs may leave out --seed), with
+    the render step of releases faked (for tests about publishing)."""
     monkeypatch.setattr(rel, "run_build", fake_build)
-    return project
+    return copy_project(tmp_path / "project", seeds=(SEED,))
 
 
 def do_release(
@@ -590,6 +591,25 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(
     assert {"brief.html", "brief.pdf", "brief.docx", "manifest.json"} <= set(a)
     assert {"_build/figures/timeline.svg", "_build/figures/timeline.png"} <= set(a)
     assert [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)] == []
+
+
+@pytest.mark.build
+def test_a_release_publishes_word_with_its_version_and_status(
+    released_twice: tuple[Path, Path],
+) -> None:
+    import docx
+
+    target = released_twice[0] / "dist" / SEED / "v0.1.1"
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["formats"]["docx"] == "brief.docx"
+    document = docx.Document(str(target / "brief.docx"))
+    assert document.core_properties.version == "0.1.1"
+    assert document.paragraphs[1].text == "Version 0.1.1 · Release"
+    assert manifest["outputs"]["brief.docx"] == file_sha256(target / "brief.docx")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def pdf_text(path: Path) -> str:
