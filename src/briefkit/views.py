@@ -41,11 +41,6 @@ AMBER = PALETTE["amber"]
 GREY = PALETTE["grey"]
 PALE = PALETTE["pale"]
 
-#: A stance as a number for heatmaps: support high, opposition low.
-STANCE_SCORE = {"supports": 2, "mixed": 0.5, "neutral": 0, "wary": -1, "opposes": -2}
-#: Heatmap colours over STANCE_SCORE (-2 .. 2): red through a neutral grey to green.
-STANCE_SCALE = [[0, RED], [0.25, "#e8b4bc"], [0.5, "#f4f4f4"], [0.75, "#a8d5c2"], [1, GREEN]]
-
 
 class Setup(NamedTuple):
     """What every notebook starts from: the seed, its reading, its frames, its artifacts' writer."""
@@ -579,7 +574,7 @@ def stance_targets(frames: Frames) -> list[str]:
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))
 
 
-def short_text(text: str, width: int = 48) -> str:
+def short_label(text: str, width: int = 48) -> str:
     """A label of about ``width`` characters: ``text`` without its asides in parentheses and its
     final full stop, cut at a word with an ellipsis when longer."""
     bare = " ".join(re.sub(r"\s*\([^()]*\)", "", text).split()) or " ".join(text.split())
@@ -592,44 +587,24 @@ def short_text(text: str, width: int = 48) -> str:
 
 
 def label_lines(text: str, width: int = 32, lines: int = 2) -> str:
-    """A short label of ``text`` (short_text) on at most ``lines`` lines of about ``width``
+    """A short label of ``text`` (short_label) on at most ``lines`` lines of about ``width``
     characters, joined by newlines (a figure draws each as a line)."""
-    return "\n".join(textwrap.wrap(short_text(text, width * lines - 2), width) or [""])
+    return "\n".join(textwrap.wrap(short_label(text, width * lines - 2), width) or [""])
 
 
 def item_words(frames: Frames, item: str, width: int = 56) -> str:
     """An item named in words for a table cell: ``P0: Involve …``, ``The thesis: …``."""
     if item not in frames.items.index:
         return item
-    text = short_text(str(frames.items.text[item]), width)
+    text = short_label(str(frames.items.text[item]), width)
     lead = "The thesis" if frames.items.group[item] == "thesis" else item
     return f"{lead}: {text}"
-
-
-def drop_empty(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
-    """``frame`` without the columns (other than ``keep``) and rows that are entirely empty
-    (missing or blank text)."""
-    text = frame.astype("string").fillna("")
-    blank = text.apply(lambda column: column.str.strip().eq(""))
-    columns = [c for c in frame.columns if c in keep or not blank[c].all()]
-    kept: pd.DataFrame = frame.loc[~blank[columns].all(axis=1), columns]
-    return kept
-
-
-def fitted(
-    frame: pd.DataFrame, labels: Mapping[str, str], shares: Mapping[str, float]
-) -> tuple[dict[str, str], list[float]]:
-    """The labels and widths (summing to 1) of ``frame``'s columns, from the ``labels`` and
-    relative ``shares`` of every column it may have (drop_empty may have left some out)."""
-    widths = [shares[c] for c in frame.columns]
-    named = {c: labels[c] for c in frame.columns if c in labels}
-    return named, [w / sum(widths) for w in widths]
 
 
 def actor_stances(frames: Frames) -> pd.DataFrame:
     """Actors in reading order, one row per stance (an actor with none: one row): name, role,
     stance, what it is on (in words, with what the article says of it), its basis, and the
-    objections the actor holds. Columns that no actor fills are left out."""
+    objections the actor holds (views.table leaves out the columns no actor fills)."""
     actors = frames.actors
     held = joined(frames.held_by, "actor", "objection", actors.index, ", ".join)
     st = frames.stances
@@ -648,7 +623,7 @@ def actor_stances(frames: Frames) -> pd.DataFrame:
     ).reset_index(drop=True)
     table = rows.merge(said, on="id", how="left", sort=False)
     order = ["id", "actor", "role", "stance", "on", "basis", "objections"]
-    return drop_empty(table[order].astype("string"), keep=["id", "actor"])
+    return table[order].astype("string")
 
 
 #: A past event is a precedent, outside the period the article argues about, when the article
