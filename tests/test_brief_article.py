@@ -237,7 +237,11 @@ SEEN = r"""() => {
 def seen(article_build: Path, browser: Any) -> dict[str, Any]:
     """What the HTML's annotated article and tables hold, read in Chromium."""
     page = browser.new_page()
-    page.goto((article_build / "brief.html").as_uri())
+    # The document is all this reads (not the plots): no wait for the page's scripts, and time
+    # enough for a loaded machine to parse 5 MB of inlined plotly.js.
+    page.goto(
+        (article_build / "brief.html").as_uri(), wait_until="domcontentloaded", timeout=120_000
+    )
     result: dict[str, Any] = page.evaluate(SEEN)
     page.close()
     return result
