@@ -153,8 +153,9 @@ local function column_widths(spec)
 end
 
 -- HTML: every item id is a link. The first row (in document order) whose "id" cell holds an
--- id is that item's row: its id cell becomes an anchor, item-<id>; a cell or column label that
--- is a list of known ids links each to its row. Ids are matched as whole cells, never in text.
+-- id is that item's row: its id cell becomes an anchor, item-<id>; in a cell or column label
+-- that is a comma-separated list, each entry that is a known id (maybe followed by a note in
+-- brackets) links to its row. Ids are matched as whole entries, never in running text.
 local item_row = {}
 local anchored = {}
 
@@ -206,19 +207,35 @@ local function linked_inlines(name, key, value)
     anchored[value] = true
     return pandoc.Inlines({ item_link(value, true) })
   end
-  local ids = {}
+  -- A list of ids, each maybe with a note ("O4 (undercuts)"); words among them ("Thesis", an
+  -- item with no row) stay text. A cell with no known id at all is text as it is.
+  local parts, linked = {}, false
   for part in (value .. ", "):gmatch("(.-), ") do
-    if item_row[part] == nil then
-      return text(value)
+    local id, note = part:match("^(%S+)( %(.*%))$")
+    if not (id and item_row[id]) then
+      id, note = part, ""
     end
-    table.insert(ids, part)
+    if item_row[id] then
+      linked = true
+      table.insert(parts, { id = id, note = note })
+    else
+      table.insert(parts, { words = part })
+    end
+  end
+  if not linked then
+    return text(value)
   end
   local out = pandoc.Inlines({})
-  for i, id in ipairs(ids) do
+  for i, part in ipairs(parts) do
     if i > 1 then
       out:extend({ pandoc.Str(","), pandoc.Space() })
     end
-    out:insert(item_link(id, false))
+    if part.words then
+      out:extend(text(part.words))
+    else
+      out:insert(item_link(part.id, false))
+      out:extend(text(part.note))
+    end
   end
   return out
 end
@@ -258,13 +275,19 @@ local function cell_inlines(name, key, value)
 end
 
 -- HTML: a file of the build as a data: URL, so that a download works from the HTML file alone
--- (e-mailed, or saved without its folder). Percent-encoded: no byte of the data is markup.
+-- (e-mailed, or saved without its folder). The filter writes a placeholder that names the file
+-- (its path in hex, which no writer changes); briefkit puts the percent-encoded data: URL there
+-- after the engine ran (briefkit.render.base.complete_page): pandoc's --embed-resources re-read
+-- every encoded byte, a third of the HTML render. The file must exist now, as before.
 local function data_url(rel)
-  local mime = rel:match("%.json$") and "application/json" or "text/csv"
-  local encoded = read_file(rel):gsub("[^%w%-%._~]", function(c)
-    return string.format("%%%02X", c:byte())
+  local f = io.open(build .. "/" .. rel, "rb")
+  if not f then
+    fail("missing artifact " .. build .. "/" .. rel)
+  end
+  f:close()
+  return "briefkit-data:" .. rel:gsub(".", function(c)
+    return string.format("%02x", c:byte())
   end)
-  return "data:" .. mime .. ";charset=utf-8," .. encoded
 end
 
 local function download_link(inlines, rel)
@@ -273,25 +296,69 @@ local function download_link(inlines, rel)
   return pandoc.Link(inlines, data_url(rel), "", attr)
 end
 
+-- A table with `symbols` (a condition matrix: Artifacts.table): the columns whose cells are all
+-- texts it maps (or empty) show the symbols, centred. In HTML the symbol is hidden from screen
+-- readers and the cell's text stays, visually hidden, as its equivalent (and shows on hover).
+local function has_symbols(spec)
+  return type(spec.symbols) == "table"
+end
+
+local function symbol_columns(spec)
+  local symbolic = {}
+  if not has_symbols(spec) then
+    return symbolic
+  end
+  for _, col in ipairs(spec.columns) do
+    local seen, all = false, true
+    for _, row in ipairs(spec.rows) do
+      local v = row[col.key]
+      if v ~= nil and v ~= pandoc.json.null then
+        seen = true
+        all = all and type(v) == "string" and spec.symbols[v] ~= nil
+      end
+    end
+    symbolic[col.key] = seen and all
+  end
+  return symbolic
+end
+
+local function symbol_inlines(spec, value)
+  if value == nil or value == pandoc.json.null then
+    return pandoc.Inlines({})
+  end
+  local symbol = spec.symbols[value]
+  if is_typst() then
+    -- A little larger than the table's text, so that the half-filled one reads as such.
+    return pandoc.Inlines({ pandoc.RawInline("typst", "#text(size: 1.3em, " .. typst_string(symbol) .. ");") })
+  elseif not is_html() then
+    return text(symbol)
+  end
+  local shown = pandoc.Span(text(symbol), pandoc.Attr("", { "bk-symbol" }, { { "aria-hidden", "true" }, { "title", attr_text(value) } }))
+  return pandoc.Inlines({ shown, pandoc.Span(text(value), pandoc.Attr("", { "bk-sr" })) })
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
+  local symbolic = symbol_columns(spec)
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
     headers[i] = { pandoc.Plain(cell_inlines(name, nil, col.label)) }
     -- Explicitly left: typst centres "auto" cells inside pandoc's centred table figure.
-    aligns[i] = pandoc.AlignLeft
+    aligns[i] = symbolic[col.key] and pandoc.AlignCenter or pandoc.AlignLeft
   end
   local rows = {}
   for r, row in ipairs(spec.rows) do
     local cells = {}
     for i, col in ipairs(spec.columns) do
-      cells[i] = { pandoc.Plain(cell_inlines(name, col.key, row[col.key])) }
+      local value = row[col.key]
+      local inlines = symbolic[col.key] and symbol_inlines(spec, value) or cell_inlines(name, col.key, value)
+      cells[i] = { pandoc.Plain(inlines) }
     end
     rows[r] = cells
   end
   local simple = pandoc.SimpleTable(text(spec.caption), aligns, column_widths(spec), headers, rows)
   local tbl = pandoc.utils.from_simple_table(simple)
-  tbl.attr = pandoc.Attr("tbl-" .. name, { "bk-table" })
+  tbl.attr = pandoc.Attr("tbl-" .. name, has_symbols(spec) and { "bk-table", "bk-matrix" } or { "bk-table" })
   local blocks = { tbl }
   if is_html() then
     -- A wide table scrolls inside this box on a phone; focusable, so a keyboard can scroll it.

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +81,17 @@ def _cell(table: str, value: object) -> Cell:
     raise TypeError(f"table {table!r}: cell {value!r} is not text, a number or a boolean")
 
 
+def _shares(widths: Sequence[float], shown: Sequence[int]) -> list[float]:
+    """The ``shown`` columns' widths, scaled to fill the table's width again when some are left
+    out (rounded, so that the JSON stays short)."""
+    if len(shown) == len(widths):
+        return list(widths)
+    kept = sum(widths[i] for i in shown)
+    if not kept:
+        return [widths[i] for i in shown]
+    return [round(widths[i] * sum(widths) / kept, 4) for i in shown]
+
+
 def _records(
     name: str, frame: pd.DataFrame, labels: Mapping[str, str] | None
 ) -> tuple[list[str], list[str], list[list[Cell]]]:
@@ -145,24 +156,42 @@ class Artifacts:
         caption: str,
         labels: Mapping[str, str] | None = None,
         widths: Sequence[float] | None = None,
+        hidden: Collection[str] = (),
+        symbols: Mapping[str, str] | None = None,
     ) -> Path:
         """Write a DataFrame as a table: JSON for the brief, CSV for readers.
 
         Its columns are the table's, in order, after a named index (an unnamed one is left out);
         ``labels`` gives a column its heading (default: its name). Missing values are empty
-        cells; every cell must be text, a number or a boolean.
+        cells; every cell must be text, a number or a boolean. ``hidden`` columns are written
+        to the CSV only: the brief does not print them, and the other columns share their width.
+        ``symbols`` maps cell texts to the symbols the brief shows for them (a matrix's marks):
+        a column whose cells are all such texts (or empty) shows the symbols, centred, the text
+        staying as their equivalent for screen readers; the CSV keeps the texts.
         """
         _check_name(name)
         keys, headings, rows = _records(name, frame, labels)
         if widths is not None and len(widths) != len(keys):
             raise ValueError(f"table {name!r}: {len(widths)} widths for {len(keys)} columns")
-        spec = {
+        if symbols is not None and not all(isinstance(v, str) and v for v in symbols.values()):
+            raise ValueError(f"table {name!r}: every symbol must be a non-empty string")
+        unknown = sorted(set(hidden) - set(keys))
+        if unknown:
+            raise ValueError(f"table {name!r}: hidden columns that are not there: {unknown}")
+        shown = [i for i, k in enumerate(keys) if k not in hidden]
+        columns = [{"key": k, "label": h} for k, h in zip(keys, headings, strict=True)]
+        spec: dict[str, object] = {
             "caption": caption,
-            "columns": [{"key": k, "label": h} for k, h in zip(keys, headings, strict=True)],
+            "columns": [columns[i] for i in shown],
+            # The CSV's columns, hidden ones included (their cells are in the rows too).
+            "csv_columns": columns,
             "rows": [dict(zip(keys, row, strict=True)) for row in rows],
-            "widths": list(widths) if widths else None,
+            "widths": _shares(widths, shown) if widths else None,
             "csv": f"data/{name}.csv",
         }
+        if symbols:
+            # Only when given: every other table's JSON stays as it was.
+            spec["symbols"] = dict(symbols)
         path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
         self._write_csv(name, keys, headings, rows)
