@@ -43,9 +43,6 @@ PALE = PALETTE["pale"]
 STANCE_SCORE = {"supports": 2, "mixed": 0.5, "neutral": 0, "wary": -1, "opposes": -2}
 #: Heatmap colours over STANCE_SCORE (-2 .. 2): red through a neutral grey to green.
 STANCE_SCALE = [[0, RED], [0.25, "#e8b4bc"], [0.5, "#f4f4f4"], [0.75, "#a8d5c2"], [1, GREEN]]
-#: Heatmap colours of a requirement: none (0), implied or inferred (1), stated (2). The two
-#: with a white label are dark enough for it (contrast >= 4.5:1, WCAG AA).
-REQUIREMENT_SCALE = [[0, PALE], [0.5, "#4a6a8c"], [1, NAVY]]
 
 
 class Setup(NamedTuple):
@@ -120,18 +117,24 @@ def condition_phrase(proposal: Proposal) -> str:
 
 
 def conditions_cell(proposal: Proposal) -> str:
-    """A proposal's conditions for a table cell."""
-    ids = ", ".join(condition_ids(proposal))
-    if proposal.conditional is True:
-        return ids
+    """A proposal's conditions for a table cell: ids, each with a note in brackets unless the
+    article states it ("K1, K2 (inferred)"; the brief links each id), or words."""
     if proposal.conditional is False:
         return "Unconditional"
-    return "None stated" + (f" (by analogy: {ids})" if ids else "")
+    if proposal.conditional is True:
+        return ", ".join(condition_ids(proposal))
+    if not proposal.conditions:
+        return "None stated"
+    # The article attaches none: the analyst's analogy, said with each id.
+    return ", ".join(f"{link.id} (none stated; by analogy)" for link in proposal.conditions)
 
 
 #: How a condition matrix marks a requirement, by how the article knows it. All three are in the
 #: PDF's font (Libertinus Serif, which typst bundles) and in the usual system fonts.
 STATUS_SYMBOLS = {"stated": "\u25cf", "implied": "\u25d0", "inferred": "\u25cb"}
+#: The sequencing view's gates, by how the article knows the requirement: each stands out from the
+#: lanes' shading and the page (contrast >= 3:1, WCAG 1.4.11), amber and grey darkened for it.
+GATE_COLOURS = {"stated": NAVY, "implied": "#a86f0c", "inferred": "#66737f"}
 
 
 def basis_symbols() -> dict[str, str]:
