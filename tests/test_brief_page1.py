@@ -84,7 +84,7 @@ def test_page_one_gives_the_authors_proposals_in_words_without_ids(built: Path) 
     for domain in {p.domain for p in reading.proposals}:
         assert f"{reading.domains[domain]}:" in first
     for proposal in reading.proposals:
-        assert flat(views.short_text(proposal.text)) in first
+        assert flat(views.first_clause(proposal.text)) in first
     for condition in reading.conditions:
         assert flat(condition.text.rstrip(".")) in first
     # Marked where the article does not state the condition, in words.

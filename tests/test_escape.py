@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from briefkit import command, escape
 from briefkit.artifacts import Artifacts, export_figures
-from briefkit.render.base import inline_plotly
+from briefkit.render.html import complete_page
 from briefkit.render.pandoc import pandoc_binary
 
 from .hostile import HOSTILE, PLOTLY_MARKUP
@@ -300,7 +300,7 @@ def filter_figure(tmp: Path, caption: str, alt: str, to: str) -> Path:
         '::: {.bk-figure name="f"}\n:::\n', tmp,
     )  # fmt: skip
     if to.startswith("html"):
-        inline_plotly(out, build)  # as both engines do after pandoc
+        complete_page(out, build)  # as both engines do after pandoc
     return out
 
 

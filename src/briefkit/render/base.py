@@ -7,15 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from briefkit.errors import RenderFailed, strip_ansi
+from briefkit.errors import strip_ansi
 from briefkit.render.formats import FORMATS, get_format
 from briefkit.render.formats import verify as verify_output
 
-__all__ = ["FORMATS", "Engine", "RenderJob", "finish_output", "inline_plotly", "verify_output"]
-
-#: What the Lua filter writes where plotly.js belongs; replaced after the engine ran.
-PLOTLY_PLACEHOLDER = "<!-- briefkit:plotly.js -->"
-PLOTLY_ASSET = "assets/plotly.min.js"
+__all__ = ["FORMATS", "Engine", "RenderJob", "finish_output", "verify_output"]
 
 
 @dataclass(frozen=True)
@@ -47,37 +43,13 @@ class Engine(Protocol):
         ...
 
 
-def inline_plotly(html_path: Path, build_dir: Path) -> Path:
-    """Put plotly.js (once) where the filter left its placeholder in a rendered HTML page.
-
-    Done after the engine, because ``--embed-resources`` spends seconds scanning 4.8 MB of
-    inline script. Seed text cannot forge the placeholder: the writers escape its ``<``.
-    """
-    html = html_path.read_text(encoding="utf-8")
-    count = html.count(PLOTLY_PLACEHOLDER)
-    if count == 0:
-        return html_path
-    if count > 1:
-        raise RenderFailed(f"{html_path} holds {count} plotly.js placeholders; expected one")
-    js = (build_dir / PLOTLY_ASSET).read_text(encoding="utf-8")
-    # A "</script" inside the library would end the element early.
-    js = js.replace("</script", "<\\/script")
-    before, after = html.split(PLOTLY_PLACEHOLDER)
-    html_path.write_text(f"{before}<script>{js}</script>{after}", encoding="utf-8")
-    return html_path
-
-
 def finish_output(produced: Path, fmt: str, job: RenderJob, engine: str) -> Path:
     """Check an engine's output is whole, complete it, and move it to its final name."""
     verify_output(produced, fmt, engine)
-    spec = get_format(fmt)
+    finish = get_format(fmt).finish
     # Checked again after a rewrite: what is moved into place is what was checked.
-    if spec.inline_plotly:
-        verify_output(inline_plotly(produced, job.build_dir), fmt, engine)
-    if spec.ooxml:
-        from briefkit.render.docx import make_reproducible
-
-        verify_output(make_reproducible(produced, job.build_dir, job.timestamp), fmt, engine)
+    if finish is not None:
+        verify_output(finish(produced, job.build_dir, job.timestamp), fmt, engine)
     return produced.replace(job.output(fmt))
 
 
