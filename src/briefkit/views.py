@@ -204,13 +204,14 @@ def proposal_packages(reading: Reading) -> list[Entry]:
             for link in p.conditions:
                 own = conditions[link.id].status if link.id in conditions else "stated"
                 bases.setdefault(link.id, []).append(weakest([link.basis(p.status), own]))
-        said = [
-            _sentence_with(conditions[k].text, _condition_mark(b, len(proposals)))
-            for k, b in bases.items()
-            if k in conditions
-        ]
+        known = {k: _condition_mark(b, len(proposals)) for k, b in bases.items() if k in conditions}
+        marks = set(known.values())
+        # One mark shared by every condition is said once, before them.
+        shared = marks.pop() if len(known) > 1 and len(marks) == 1 else None
+        said = [_sentence_with(conditions[k].text, None if shared else m) for k, m in known.items()]
         if said:
-            text = "Conditions: " + " ".join(said)
+            word = "Condition" if len(said) == 1 else "Conditions"
+            text = f"{word}{f' ({shared})' if shared else ''}: " + " ".join(said)
         elif all(p.conditional is False for p in proposals):
             text = "Without conditions."
         else:
