@@ -434,6 +434,17 @@ def signposts(seed: Seed, brief_date: str) -> list[Signpost]:
     return dated + sorted(conditions, key=lambda s: -s.weight)
 
 
+def watch_summary(found: Sequence[Signpost], limit: int = 5, dated: int = 3) -> list[Signpost]:
+    """Page 1's few signposts: at most ``dated`` dated ones (what is overdue or passed first,
+    then what is due, in the order found), then the conditions that open most, ``limit`` in all."""
+    first = {"overdue": 0, "passed": 0, "due": 1}
+    events = sorted((s for s in found if s.state is not None), key=lambda s: first[s.state or ""])
+    chosen = events[:dated]
+    chosen += [s for s in found if s.state is None][: limit - len(chosen)]
+    chosen += events[dated:][: limit - len(chosen)]
+    return chosen
+
+
 def condition_ids(proposal: Proposal) -> list[str]:
     """The ids of a proposal's conditions, each marked with its basis unless stated."""
     marked = []
