@@ -308,3 +308,16 @@ def test_a_reading_without_assessment_gets_words_not_an_empty_box(tmp_path: Path
         "lead": "What the analyst makes of it:",
         "text": views.NO_ASSESSMENT,
     }
+
+
+def test_page_one_watches_a_few_dated_signposts_and_the_conditions_that_open_most() -> None:
+    seed = load_seed(REPO, "school-phones-corvale")
+    found = views.signposts(seed, BRIEF_DATE)
+    dated = [s for s in found if s.state is not None]
+    assert len(dated) > 3
+    short = views.watch_summary(found, 5, 3)
+    assert len(short) == 5
+    assert [s.kind == "condition" for s in short] == [False] * 3 + [True] * 2
+    # Late in the day, what is overdue or passed comes first: a reader checks it.
+    late = views.watch_summary(views.signposts(seed, "2030-01-01"), 5, 3)
+    assert all(s.state in ("overdue", "passed") for s in late[:3])

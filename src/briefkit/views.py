@@ -199,13 +199,14 @@ def proposal_packages(reading: Reading) -> list[Entry]:
             for link in p.conditions:
                 own = conditions[link.id].status if link.id in conditions else "stated"
                 bases.setdefault(link.id, []).append(weakest([link.basis(p.status), own]))
-        said = [
-            _sentence_with(conditions[k].text, _condition_mark(b, len(proposals)))
-            for k, b in bases.items()
-            if k in conditions
-        ]
+        known = {k: _condition_mark(b, len(proposals)) for k, b in bases.items() if k in conditions}
+        marks = set(known.values())
+        # One mark shared by every condition is said once, before them.
+        shared = marks.pop() if len(known) > 1 and len(marks) == 1 else None
+        said = [_sentence_with(conditions[k].text, None if shared else m) for k, m in known.items()]
         if said:
-            text = "Conditions: " + " ".join(said)
+            word = "Condition" if len(said) == 1 else "Conditions"
+            text = f"{word}{f' ({shared})' if shared else ''}: " + " ".join(said)
         elif all(p.conditional is False for p in proposals):
             text = "Without conditions."
         else:
@@ -426,6 +427,17 @@ def signposts(seed: Seed, brief_date: str) -> list[Signpost]:
         )  # fmt: skip
     # sorted() is stable: conditions that open as much keep the reading's order.
     return dated + sorted(conditions, key=lambda s: -s.weight)
+
+
+def watch_summary(found: Sequence[Signpost], limit: int = 5, dated: int = 3) -> list[Signpost]:
+    """Page 1's few signposts: at most ``dated`` dated ones (what is overdue or passed first,
+    then what is due, in the order found), then the conditions that open most, ``limit`` in all."""
+    first = {"overdue": 0, "passed": 0, "due": 1}
+    events = sorted((s for s in found if s.state is not None), key=lambda s: first[s.state or ""])
+    chosen = events[:dated]
+    chosen += [s for s in found if s.state is None][: limit - len(chosen)]
+    chosen += events[dated:][: limit - len(chosen)]
+    return chosen
 
 
 def condition_ids(proposal: Proposal) -> list[str]:
