@@ -63,11 +63,16 @@ def fake_build(opts: BuildOptions) -> BuildResult:
     (build / "data" / "condition-matrix.csv").write_text("\n".join(rows) + "\n")
     extra = dict(opts.before_render(build, seed)) if opts.before_render else {}
     write_json(build / "brief.json", {"title": "A brief", **extra})
-    html = build / "brief.html"
-    html.write_text(f"<html>{seed.version} {json.dumps(extra)}</html>\n")
-    pdf = build / "brief.pdf"
-    pdf.write_bytes(b"%PDF-1.7\n" + seed.version.encode() + b"\n%%EOF\n")
-    outputs = {"html": html, "pdf": pdf}
+    # One small file per format asked for, as the real build leaves exactly those.
+    made = {
+        "html": f"<html>{seed.version} {json.dumps(extra)}</html>\n".encode(),
+        "pdf": b"%PDF-1.7\n" + seed.version.encode() + b"\n%%EOF\n",
+        "docx": b"PK\x03\x04" + seed.version.encode() + b"PK\x05\x06",
+    }
+    outputs = {}
+    for fmt in opts.formats:
+        outputs[fmt] = build / f"brief.{fmt}"
+        outputs[fmt].write_bytes(made[fmt])
     return BuildResult(
         seed.slug, seed.version, "fake", "fake 1.0", outputs, {}, "0" * 64, 0, [], inputs, seed
     )
@@ -80,8 +85,11 @@ def faked(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return project
 
 
-def do_release(root: Path, part: str = "patch", wait: float = 1.0) -> rel.ReleaseResult:
-    return rel.release(rel.ReleaseOptions(root, SEED, part, engine="pandoc", lock_wait=wait))
+def do_release(
+    root: Path, part: str = "patch", wait: float = 1.0, formats: tuple[str, ...] | None = None
+) -> rel.ReleaseResult:
+    opts = rel.ReleaseOptions(root, SEED, part, engine="pandoc", lock_wait=wait)
+    return rel.release(opts if formats is None else replace(opts, formats=formats))
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -158,6 +166,33 @@ def test_release_publishes_every_file_and_points_latest(faked: Path) -> None:
     assert (manifest["version"], manifest["source_date_epoch"]) == ("0.1.1", 0)
     assert "version: 0.1.1" in (faked / "seeds" / SEED / "brief.yaml").read_text()
     assert "version: 0.1.1" in (target / "CITATION.cff").read_text()
+
+
+def test_release_publishes_the_formats_asked_for_with_their_digests(faked: Path) -> None:
+    code = main(["--root", str(faked), "release", "patch", "--formats", "pdf,docx"])
+    assert code == 0
+    target = faked / "dist" / SEED / "v0.1.1"
+    assert sorted(p.name for p in target.glob("brief.*")) == ["brief.docx", "brief.pdf"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["formats"] == {"docx": "brief.docx", "pdf": "brief.pdf"}
+    for name in manifest["formats"].values():
+        assert manifest["outputs"][name] == hashlib.sha256((target / name).read_bytes()).hexdigest()
+
+
+def test_release_formats_default_to_the_builds(faked: Path) -> None:
+    do_release(faked)
+    manifest = json.loads((faked / "dist" / SEED / "v0.1.1" / "manifest.json").read_text())
+    assert manifest["formats"] == {"html": "brief.html", "pdf": "brief.pdf"}
+
+
+def test_release_refuses_an_unknown_format_before_building(
+    faked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--root", str(faked), "release", "patch", "--formats", "html,odt"])
+    assert info.value.code == EXIT_INVALID_INPUT
+    assert "choose from html, pdf, docx (got 'html,odt')" in capsys.readouterr().err
+    assert not (faked / "dist").exists()
 
 
 def test_release_credits_the_analysts_of_brief_yaml(faked: Path) -> None:
@@ -535,7 +570,7 @@ def released_twice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
         env.setenv("SOURCE_DATE_EPOCH", "0")
         for name in ("a", "b"):
             root = copy_project(tmp_path_factory.mktemp(f"release-{name}") / "project")
-            do_release(root)
+            do_release(root, formats=("html", "pdf", "docx"))
             roots.append(root)
     return roots[0], roots[1]
 
@@ -552,7 +587,8 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(
         return found
 
     a, b = (outputs(root) for root in released_twice)
-    assert {"brief.html", "brief.pdf", "manifest.json", "_build/figures/timeline.svg"} <= set(a)
+    assert {"brief.html", "brief.pdf", "brief.docx", "manifest.json"} <= set(a)
+    assert {"_build/figures/timeline.svg", "_build/figures/timeline.png"} <= set(a)
     assert [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)] == []
 
 

@@ -98,6 +98,14 @@ def _no_download_option(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _formats_option(p: argparse.ArgumentParser, note: str = "") -> None:
+    p.add_argument(
+        "--formats", type=_formats, default=DEFAULT_FORMATS,
+        help=f"comma-separated, from {','.join(FORMATS)}; {','.join(DEFAULT_FORMATS)} (default)"
+        + note,
+    )  # fmt: skip
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``briefkit``."""
     p = argparse.ArgumentParser(
@@ -115,12 +123,7 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build a draft brief into _build/<seed>/")
     b.add_argument("--seed", action="append", help="seed to build (default: every seed)")
     b.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    b.add_argument(
-        "--formats",
-        type=_formats,
-        default=DEFAULT_FORMATS,
-        help=f"{','.join(DEFAULT_FORMATS)} (default)",
-    )
+    _formats_option(b)
     _timeout_option(b)
     _no_download_option(b)
 
@@ -139,6 +142,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("part", choices=("patch", "minor", "major"), help="which part of X.Y.Z to bump")
     r.add_argument("--seed", help="seed to release (default: the only seed)")
     r.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
+    _formats_option(r, ": the files published")
     _timeout_option(r)
     r.add_argument(
         "--wait", type=_seconds_or_zero, default=5.0, help="seconds to wait for another build"
@@ -158,10 +162,7 @@ def parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="interface (default: 127.0.0.1, this machine only)"
     )
     v.add_argument("--engine", default="auto", help="auto (default), quarto or pandoc")
-    v.add_argument(
-        "--formats", type=_formats, default=DEFAULT_FORMATS,
-        help=f"{','.join(DEFAULT_FORMATS)} (default); html is always built",
-    )  # fmt: skip
+    _formats_option(v, "; html is always built")
     _timeout_option(v)
     v.add_argument("--open", action="store_true", help="open the brief in a web browser")
     v.add_argument(
@@ -248,7 +249,9 @@ def _cmd_release(args: argparse.Namespace) -> int:
     from briefkit.release import ReleaseOptions, default_seed, release
 
     slug = default_seed(args.root, args.seed)
-    opts = ReleaseOptions(args.root, slug, args.part, args.engine, args.timeout, args.wait)
+    opts = ReleaseOptions(
+        args.root, slug, args.part, args.engine, args.timeout, args.wait, args.formats
+    )
     release(opts)
     return 0
 

@@ -41,6 +41,7 @@ from briefkit.history import (
 )
 from briefkit.lock import build_lock
 from briefkit.reading import Seed, list_seeds, load_seed
+from briefkit.render import DEFAULT_FORMATS
 from briefkit.seeds import build_dir, seed_dir
 
 logger = logging.getLogger("briefkit")
@@ -117,6 +118,8 @@ def manifest(
             "python": platform.python_version(),
             "engine": result.engine_version,
         },
+        # Each published format and its file (whose sha256 is under "outputs").
+        "formats": {fmt: path.name for fmt, path in sorted(result.outputs.items())},
         "inputs": inputs,
         "packages": installed_versions(),
         "outputs": outputs,
@@ -175,6 +178,8 @@ class ReleaseOptions:
     engine: str = "auto"
     timeout: float = 300.0
     lock_wait: float = DEFAULT_LOCK_WAIT
+    #: The formats published (as ``briefkit build --formats``); the build's default.
+    formats: tuple[str, ...] = DEFAULT_FORMATS
 
 
 @dataclass(frozen=True)
@@ -241,7 +246,7 @@ def release(opts: ReleaseOptions) -> ReleaseResult:
         brief_yaml = folder / "brief.yaml"
         bumped = versioned(brief_yaml.read_text(encoding="utf-8"), version)
         result = run_build(
-            BuildOptions(root, seed.slug, opts.engine, ("html", "pdf"), opts.timeout,
+            BuildOptions(root, seed.slug, opts.engine, opts.formats, opts.timeout,
                          status="release", before_render=before_render,
                          seed_files={"brief.yaml": bumped.encode()})
         )  # fmt: skip
@@ -323,14 +328,14 @@ def publish(
 ) -> Path:
     """Assemble a release in dist/ staging, rename it to ``target``, then switch ``latest``."""
     dist = dist_dir(root)
-    build = result.outputs["html"].parent
+    build = build_dir(root, seed.slug)
     title = json.loads((build / "brief.json").read_text(encoding="utf-8"))["title"]
     date = _date(result.timestamp)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=dist))
     parent = target.parent
     created_parent = False
     try:
-        stage_outputs(result, staging)
+        stage_outputs(result, build, staging)
         write_json(staging / "reading.json", seed.reading.model_dump(mode="json"))
         older = ""
         if previous is not None:
@@ -361,11 +366,11 @@ def publish(
     return target
 
 
-def stage_outputs(result: BuildResult, staging: Path) -> None:
-    """Copy the build's brief.html, brief.pdf and data files into the staging folder."""
+def stage_outputs(result: BuildResult, build: Path, staging: Path) -> None:
+    """Copy the build's outputs (one file per format) and data files into the staging folder."""
     for path in sorted(result.outputs.values()):
         shutil.copyfile(path, staging / path.name)
-    data = result.outputs["html"].parent / "data"
+    data = build / "data"
     if data.is_dir():
         (staging / "data").mkdir()
         for path in sorted(data.iterdir()):
