@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import string
 import urllib.parse
@@ -10,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from briefkit import command
+from briefkit import bench, command
 from briefkit.errors import RenderFailed
+from briefkit.preview import Preview, PreviewOptions
 from briefkit.render.base import complete_page
 from briefkit.render.pandoc import pandoc_binary
+
+from .conftest import SEED, copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 FILTER = REPO / "briefing" / "filters" / "briefkit.lua"
@@ -82,3 +86,41 @@ def test_a_placeholder_naming_no_file_of_the_build_fails_the_render(
     )
     with pytest.raises(RenderFailed, match="not a file of the build"):
         complete_page(page, build)
+
+
+def test_a_previews_html_and_pdf_builds_redo_nothing_of_each_other(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each edit's HTML build, then its PDF build: every step runs once, not once per build.
+
+    They used to disagree on the figures (SVGs or not) and on brief.json (the PDF link), so
+    each redid the other's figures, brief.json and HTML: Chromium drew every SVG again per edit.
+    """
+    root = copy_project(tmp_path / "project", seeds=(SEED,))
+    preview = Preview(PreviewOptions(root, SEED, engine="pandoc", kernels=0))
+    build = root / "_build" / SEED
+
+    def ran() -> list[list[str]]:
+        found = [re.search(r"\((.*)\)$", r.getMessage()) for r in caplog.records]
+        return [m[1].split(", ") for m in found if m and "rebuilt" in m.string]
+
+    with caplog.at_level(logging.INFO, logger="briefkit"):
+        assert preview.rebuild_html()
+        assert not (build / "brief.pdf").exists()
+        preview.rebuild_pdf()
+        assert preview.state.pdf == "ready"
+        caplog.clear()
+        bench.edit_brief_text(root / "briefing" / "brief.qmd", "speed-paths")
+        assert preview.rebuild_html()
+        # No PDF older than the HTML beside it while the PDF is rebuilt.
+        assert not (build / "brief.pdf").exists()
+        preview.rebuild_pdf()
+    # brief.json's stamp holds the content hash, which covers brief.qmd.
+    assert ran() == [["meta", "render-html"], ["render-pdf"]]
+    html = preview.state.html or b""
+    assert b"speed-paths" in html
+    # The page the preview serves is the one on disk, PDF link included.
+    assert html == (build / "brief.html").read_bytes()
+    assert b'class="bk-pdf"' in html
+    assert (build / "brief.pdf").read_bytes().startswith(b"%PDF-")
+

@@ -502,10 +502,13 @@ class Preview:
             server.shutdown()
             server.server_close()
 
-    def _options(self, formats: tuple[str, ...]) -> buildmod.BuildOptions:
+    def _options(self, render: tuple[str, ...] | None = None) -> buildmod.BuildOptions:
+        # Every format is prepared by every build (figures, brief.json), ``render`` rendered:
+        # the HTML build leaves the PDF build nothing to redo but the PDF, and the PDF build
+        # leaves the next HTML build nothing but the HTML.
         return buildmod.BuildOptions(
-            self.root, self.opts.seed, self.opts.engine, formats, self.opts.timeout,
-            on_seed=self._share_seed,
+            self.root, self.opts.seed, self.opts.engine, ("html", *self.others),
+            self.opts.timeout, on_seed=self._share_seed, render=render,
         )  # fmt: skip
 
     def _share_seed(self, seed: Seed) -> None:
@@ -546,9 +549,9 @@ class Preview:
         t = time.perf_counter()
         self.state.update(pdf="building")
         try:
-            # Every format at once: a build leaves exactly the formats it was asked for (never a
-            # PDF older than the HTML beside it), so the HTML-only build removed the last PDF.
-            buildmod.run_build(self._options(("html", *self.others)))
+            # Every format at once: a build leaves exactly the formats it renders (never a PDF
+            # older than the HTML beside it), so the HTML build removed the last PDF.
+            result = buildmod.run_build(self._options())
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -557,7 +560,10 @@ class Preview:
             return
         self.pdf_stale = False
         self.state.update(pdf="ready")
-        logger.info("%s rebuilt in %.2f s", ", ".join(self.others), time.perf_counter() - t)
+        ran = ", ".join(result.executed) or "nothing to do"
+        logger.info(
+            "%s rebuilt in %.2f s (%s)", ", ".join(self.others), time.perf_counter() - t, ran
+        )
 
 
 def run_preview(opts: PreviewOptions) -> None:
