@@ -124,3 +124,50 @@ def test_a_previews_html_and_pdf_builds_redo_nothing_of_each_other(
     assert b'class="bk-pdf"' in html
     assert (build / "brief.pdf").read_bytes().startswith(b"%PDF-")
 
+
+def _probe_notebook(path: Path) -> None:
+    """A notebook whose one cell prints how its kernel is connected."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    probe = "import ipykernel.connect\nprint(ipykernel.connect.get_connection_info())"
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(probe)]
+    nbformat.write(nb, path)
+
+
+def test_kernels_talk_over_unix_sockets_in_a_private_folder(tmp_path: Path) -> None:
+    """No TCP ports to race for: a notebook's kernel and a pooled kernel both use IPC."""
+    from briefkit import kernels, notebooks
+
+    source = tmp_path / "probe.ipynb"
+    _probe_notebook(source)
+    job = notebooks.NotebookJob(source, tmp_path / "out" / "probe.ipynb", {})
+    notebooks.execute(job, cwd=tmp_path)
+    cells = json.loads(job.output.read_text(encoding="utf-8"))["cells"]
+    info = json.loads("".join(cells[-1]["outputs"][0]["text"]))
+    assert info["transport"] == "ipc"
+    folder = Path(info["ip"]).parent
+    assert folder.stat().st_mode & 0o777 == 0o700
+    # The kernel's sockets are removed with it.
+    assert not list(folder.glob(Path(info["ip"]).name + "-*"))
+
+    pool = kernels.KernelPool(tmp_path, size=1, warmup="", log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        km = pool.take({"BRIEFKIT_PROBE": "1"}, tmp_path / "logs" / "taken.log")
+        assert km is not None
+        try:
+            assert km.get_connection_info()["transport"] == "ipc"
+            assert Path(km.ip).parent == folder
+        finally:
+            kernels._kill(km)
+    finally:
+        pool.close()
+

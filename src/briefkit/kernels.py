@@ -342,7 +342,7 @@ class KernelPool:
 
         from briefkit import notebooks
 
-        km = AsyncKernelManager(kernel_name="python3")
+        km = AsyncKernelManager(kernel_name="python3", **notebooks.ipc_transport())
         with log.open("ab") as out:
             # The child keeps its own descriptor of the log.
             env = {**os.environ, **self.env}
