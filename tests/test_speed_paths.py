@@ -171,3 +171,22 @@ def test_kernels_talk_over_unix_sockets_in_a_private_folder(tmp_path: Path) -> N
     finally:
         pool.close()
 
+
+def test_a_held_pool_starts_no_kernel_until_the_build_is_done(tmp_path: Path) -> None:
+    """A kernel's start would take CPU from the notebooks of the build the page waits for."""
+    from briefkit import kernels
+
+    pool = kernels.KernelPool(tmp_path, size=1, warmup="", log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        with pool.held():
+            km = pool.take({}, tmp_path / "logs" / "taken.log")
+            assert km is not None
+            kernels._kill(km)
+            # Given time to start one, the held pool has not begun to.
+            assert not pool.wait_ready(timeout=2)
+            assert pool._counter == 1
+        assert pool.wait_ready(timeout=120)
+        assert pool._counter == 2
+    finally:
+        pool.close()

@@ -485,7 +485,9 @@ class Preview:
                         watcher.dirty.clear()
                         if watcher.code_changed:
                             raise Restart
-                        self.rebuild_html()
+                        # The page waits for this build: the pool refills after it.
+                        with pool.held() if pool is not None else contextlib.nullcontext():
+                            self.rebuild_html()
                         if self.opts.open_browser and not opened and self.state.html:
                             opened = True
                             webbrowser.open(server.url)
