@@ -190,3 +190,24 @@ def test_a_held_pool_starts_no_kernel_until_the_build_is_done(tmp_path: Path) ->
         assert pool._counter == 2
     finally:
         pool.close()
+
+
+def test_closing_the_pool_kills_the_kernel_it_is_warming_up(tmp_path: Path) -> None:
+    """Ctrl-C during a refill: the warm-up is not waited for, and no kernel is left."""
+    from briefkit import kernels
+
+    warmup = "__import__('time').sleep(600)"
+    pool = kernels.KernelPool(tmp_path, size=1, warmup=warmup, log_dir=tmp_path / "logs").start()
+    try:
+        deadline = 120.0
+        while (
+            deadline > 0
+            and getattr(getattr(pool._starting, "provisioner", None), "process", None) is None
+        ):
+            pool.wait_ready(timeout=0.2)
+            deadline -= 0.2
+        process = pool._starting.provisioner.process
+    finally:
+        pool.close()
+    assert not pool._thread.is_alive()
+    assert process.poll() is not None

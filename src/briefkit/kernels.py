@@ -200,30 +200,39 @@ def _env_code(env: Mapping[str, str]) -> str:
     return f"__import__('os').environ.update({dict(env)!r})"
 
 
+def _reply(km: Any, kc: Any, msg_id: str, end: float) -> dict[str, Any]:
+    """The shell reply to ``msg_id``; waited for in slices, so that a dead kernel is noticed.
+
+    A kernel killed meanwhile (the pool closing) never answers; jupyter's own wait asks an
+    async manager whether it lives, gets a coroutine, and so waits out its whole timeout.
+    """
+    while True:
+        try:
+            reply: dict[str, Any] = kc.get_shell_msg(timeout=0.5)
+        except queue.Empty:
+            process = getattr(km.provisioner, "process", None)
+            if process is None or process.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("the kernel died or did not answer") from None
+            continue
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply
+
+
 def _run_silently(km: Any, code: str, timeout: float) -> None:
     """Run ``code`` in ``km``'s kernel: silent, no history (the execution counter stays)."""
     from jupyter_client.blocking.client import BlockingKernelClient
 
-    # The manager as parent: whether the kernel lives is asked of its process, not of the
-    # heartbeat, which a busy machine can miss for a second.
+    # Whether the kernel lives is asked of its process (_reply), not of the heartbeat, which a
+    # busy machine can miss for a second.
     kc = BlockingKernelClient(parent=km)
     kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
     try:
-        kc.wait_for_ready(timeout=timeout)
-        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
         end = time.monotonic() + timeout
-        while True:
-            try:
-                # In slices: a kernel killed meanwhile (the pool closing) never answers.
-                reply = kc.get_shell_msg(timeout=0.5)
-            except queue.Empty:
-                process = getattr(km.provisioner, "process", None)
-                if process is None or process.poll() is not None or time.monotonic() > end:
-                    raise RuntimeError("the kernel died or did not answer") from None
-                continue
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                break
+        # Ready when it answers (ZeroMQ holds the request until the kernel's socket is there).
+        _reply(km, kc, kc.kernel_info(), end)
+        msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = _reply(km, kc, msg_id, end)
         if reply["content"].get("status") != "ok":
             content = reply["content"]
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
