@@ -79,10 +79,11 @@ def fake_build(opts: BuildOptions) -> BuildResult:
 
 
 @pytest.fixture
-def faked(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The project, with the render step of releases faked (for tests about publishing)."""
+def faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project with its first seed only (so releases and diffs may leave out --seed), with
+    the render step of releases faked (for tests about publishing)."""
     monkeypatch.setattr(rel, "run_build", fake_build)
-    return project
+    return copy_project(tmp_path / "project", seeds=(SEED,))
 
 
 def do_release(

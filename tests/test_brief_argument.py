@@ -1,0 +1,125 @@
+"""The brief's argument section: claims with what they support, tables without empty columns,
+the argument map (thesis, every link, no edge through a node) and the PDF's outline."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from briefkit import views
+from briefkit.artifacts import Artifacts
+from briefkit.build import BuildOptions, run_build
+from briefkit.frames import Frames
+from briefkit.reading.seed import load_seed
+
+from .conftest import copy_project
+from .second_seed import SLUG as SECOND
+from .second_seed import write_second_seed
+
+
+@pytest.fixture(scope="module")
+def second(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The made-up second seed (one claim on each side of one objection), built."""
+    root = copy_project(tmp_path_factory.mktemp("second") / "project", seeds=())
+    write_second_seed(root)
+    run_build(BuildOptions(root, SECOND, engine="pandoc"))
+    return root / "_build" / SECOND
+
+
+def frames_of(build: Path) -> Frames:
+    """The frames of the seed a build folder was built from (its snapshot of the seed)."""
+    return Frames(load_seed(build / ".snapshot", build.name))
+
+
+def table_spec(build: Path, name: str) -> dict[str, Any]:
+    return json.loads((build / "tables" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# --- tables: what a claim supports, and no column with nothing in it ---------------------------
+
+
+def test_table_leaves_out_columns_with_nothing_in_them_and_keeps_them_in_the_csv(
+    tmp_path: Path,
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["C1", "C2"],
+            "text": ["One", "Two"],
+            "dashes": ["\u2014", "\u2014"],
+            "gaps": pd.array([None, None], dtype="string"),
+            "blank": ["", " "],
+            "some": ["\u2014", "C1"],
+            "zero": [0, 0],
+        }
+    ).set_index("id")
+    out = Artifacts(tmp_path)
+    views.table(
+        out,
+        "t",
+        frame,
+        caption="c",
+        labels={"dashes": "Dashes", "some": "Some"},
+        widths=[0.1, 0.3, 0.1, 0.1, 0.1, 0.2, 0.1],
+    )
+    spec = json.loads((tmp_path / "tables" / "t.json").read_text(encoding="utf-8"))
+    assert [c["key"] for c in spec["columns"]] == ["id", "text", "some", "zero"]
+    # The left-out columns' width goes to the others, in proportion.
+    assert spec["widths"] == pytest.approx([1 / 7, 3 / 7, 2 / 7, 1 / 7], abs=1e-4)
+    rows = list(csv.reader(io.StringIO((tmp_path / "data" / "t.csv").read_text("utf-8"))))
+    assert rows[0] == ["id", "text", "Dashes", "gaps", "blank", "Some", "zero"]
+    assert rows[2] == ["C2", "Two", "\u2014", "", " ", "C1", "0"]
+
+
+def test_a_table_with_no_rows_keeps_its_columns(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": pd.array([], dtype="string"), "text": pd.array([], "string")})
+    views.table(Artifacts(tmp_path), "t", frame.set_index("id"), caption="c")
+    spec = json.loads((tmp_path / "tables" / "t.json").read_text(encoding="utf-8"))
+    assert [c["key"] for c in spec["columns"]] == ["id", "text"]
+
+
+def supports_of(frames: Frames, item: str) -> list[str]:
+    links = frames.links
+    found = links.target[(links.source == item) & (links.relation == "support")].tolist()
+    return ["Thesis" if t == frames.reading.thesis.id else t for t in found]
+
+
+@pytest.mark.build
+def test_claims_table_says_what_each_claim_supports(built: Path) -> None:
+    spec = table_spec(built, "claims")
+    labels = {c["key"]: c["label"] for c in spec["columns"]}
+    assert labels["supports"] == "Supports"
+    assert {"supported_by", "supports"} <= set(labels)
+    frames = frames_of(built)
+    for row in spec["rows"]:
+        expected = supports_of(frames, row["id"])
+        assert row["supports"] == (", ".join(expected) or "\u2014"), row["id"]
+    # The first seed's claims support the thesis, which the table names in words.
+    assert any("Thesis" in row["supports"].split(", ") for row in spec["rows"])
+    assert not any(frames.reading.thesis.id in row["supports"].split(", ") for row in spec["rows"])
+
+
+@pytest.mark.build
+def test_no_printed_column_of_the_argument_tables_is_empty(built: Path, second: Path) -> None:
+    for build in (built, second):
+        for name in ("claims", "evidence", "objections"):
+            spec = table_spec(build, name)
+            if not spec["rows"]:
+                continue
+            for col in spec["columns"]:
+                cells = {str(row[col["key"]] or "").strip() for row in spec["rows"]}
+                assert cells - {"", "\u2014"}, f"{build.name}: {name}.{col['key']} is empty"
+
+
+@pytest.mark.build
+def test_html_links_the_ids_in_a_cell_that_also_names_the_thesis_or_a_note(built: Path) -> None:
+    page = (built / "brief.html").read_text(encoding="utf-8")
+    # C4 undercuts O4: the note stays text beside the link.
+    assert re.search(r'<a href="#item-O4" class="bk-id">O4</a>\s+\(undercuts\)', page)
+    assert re.search(r'<td style="text-align: left;">Thesis</td>', page)
