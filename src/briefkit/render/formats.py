@@ -55,7 +55,7 @@ class Format:
     figure_files: tuple[str, ...]
     #: What is wrong with an output given its first and last bytes, or None when it is whole.
     check: Callable[[bytes, bytes], str | None]
-    #: A page that loads plotly.js gets it inlined once after the engine (see ``inline_plotly``).
+    #: A page that loads plotly.js gets it inlined once after the engine (``base.complete_page``).
     inline_plotly: bool = False
     #: An Office Open XML package: its zip dates and core properties are set from the build
     #: (see ``briefkit.render.docx``), whichever engine wrote it.
