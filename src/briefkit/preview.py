@@ -480,6 +480,7 @@ class Preview:
                     self.opts.on_ready(server.url)
                 watcher.dirty.set()  # the first build
                 opened = False
+                trimmed = 0
                 while True:
                     if watcher.dirty.wait(timeout=0.5):
                         watcher.dirty.clear()
@@ -493,6 +494,9 @@ class Preview:
                             webbrowser.open(server.url)
                     elif self.pdf_stale and self.state.error is None and self.builds:
                         self.rebuild_pdf()
+                    elif self.builds != trimmed:
+                        trimmed = self.builds
+                        release_freed_memory()
         finally:
             self.state.update(closing=True)
             watcher.close()
@@ -566,6 +570,24 @@ class Preview:
         logger.info(
             "%s rebuilt in %.2f s (%s)", ", ".join(self.others), time.perf_counter() - t, ran
         )
+
+
+def release_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``); False elsewhere.
+
+    Each edit's builds run on new threads, and glibc gives threads heaps of their own (up to
+    eight per core) that keep what was freed in them: a preview grew by about 200 MiB over its
+    first ten edits, holding memory no object used. Trimmed when idle after a build.
+    """
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
 
 
 def run_preview(opts: PreviewOptions) -> None:
