@@ -593,6 +593,25 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(
     assert [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)] == []
 
 
+@pytest.mark.build
+def test_a_release_publishes_word_with_its_version_and_status(
+    released_twice: tuple[Path, Path],
+) -> None:
+    import docx
+
+    target = released_twice[0] / "dist" / SEED / "v0.1.1"
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["formats"]["docx"] == "brief.docx"
+    document = docx.Document(str(target / "brief.docx"))
+    assert document.core_properties.version == "0.1.1"
+    assert document.paragraphs[1].text == "Version 0.1.1 · Release"
+    assert manifest["outputs"]["brief.docx"] == file_sha256(target / "brief.docx")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def pdf_text(path: Path) -> str:
     return " ".join(read_pdf_text(path).split())
 

@@ -14,7 +14,7 @@ import pytest
 from briefkit import bench, command
 from briefkit.errors import RenderFailed
 from briefkit.preview import Preview, PreviewOptions
-from briefkit.render.base import complete_page
+from briefkit.render.html import complete_page
 from briefkit.render.pandoc import pandoc_binary
 
 from .conftest import SEED, copy_project
