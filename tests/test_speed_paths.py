@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import string
 import urllib.parse
@@ -10,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from briefkit import command
+from briefkit import bench, command
 from briefkit.errors import RenderFailed
+from briefkit.preview import Preview, PreviewOptions
 from briefkit.render.html import complete_page
 from briefkit.render.pandoc import pandoc_binary
+
+from .conftest import SEED, copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 FILTER = REPO / "briefing" / "filters" / "briefkit.lua"
@@ -82,3 +86,128 @@ def test_a_placeholder_naming_no_file_of_the_build_fails_the_render(
     )
     with pytest.raises(RenderFailed, match="not a file of the build"):
         complete_page(page, build)
+
+
+def test_a_previews_html_and_pdf_builds_redo_nothing_of_each_other(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each edit's HTML build, then its PDF build: every step runs once, not once per build.
+
+    They used to disagree on the figures (SVGs or not) and on brief.json (the PDF link), so
+    each redid the other's figures, brief.json and HTML: Chromium drew every SVG again per edit.
+    """
+    root = copy_project(tmp_path / "project", seeds=(SEED,))
+    preview = Preview(PreviewOptions(root, SEED, engine="pandoc", kernels=0))
+    build = root / "_build" / SEED
+
+    def ran() -> list[list[str]]:
+        found = [re.search(r"\((.*)\)$", r.getMessage()) for r in caplog.records]
+        return [m[1].split(", ") for m in found if m and "rebuilt" in m.string]
+
+    with caplog.at_level(logging.INFO, logger="briefkit"):
+        assert preview.rebuild_html()
+        assert not (build / "brief.pdf").exists()
+        preview.rebuild_pdf()
+        assert preview.state.pdf == "ready"
+        caplog.clear()
+        bench.edit_brief_text(root / "briefing" / "brief.qmd", "speed-paths")
+        assert preview.rebuild_html()
+        # No PDF older than the HTML beside it while the PDF is rebuilt.
+        assert not (build / "brief.pdf").exists()
+        preview.rebuild_pdf()
+    # brief.json's stamp holds the content hash, which covers brief.qmd.
+    assert ran() == [["meta", "render-html"], ["render-pdf"]]
+    html = preview.state.html or b""
+    assert b"speed-paths" in html
+    # The page the preview serves is the one on disk, PDF link included.
+    assert html == (build / "brief.html").read_bytes()
+    assert b'class="bk-pdf"' in html
+    assert (build / "brief.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def _probe_notebook(path: Path) -> None:
+    """A notebook whose one cell prints how its kernel is connected."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    probe = "import ipykernel.connect\nprint(ipykernel.connect.get_connection_info())"
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(probe)]
+    nbformat.write(nb, path)
+
+
+def test_kernels_talk_over_unix_sockets_in_a_private_folder(tmp_path: Path) -> None:
+    """No TCP ports to race for: a notebook's kernel and a pooled kernel both use IPC."""
+    from briefkit import kernels, notebooks
+
+    source = tmp_path / "probe.ipynb"
+    _probe_notebook(source)
+    job = notebooks.NotebookJob(source, tmp_path / "out" / "probe.ipynb", {})
+    notebooks.execute(job, cwd=tmp_path)
+    cells = json.loads(job.output.read_text(encoding="utf-8"))["cells"]
+    info = json.loads("".join(cells[-1]["outputs"][0]["text"]))
+    assert info["transport"] == "ipc"
+    folder = Path(info["ip"]).parent
+    assert folder.stat().st_mode & 0o777 == 0o700
+    # The kernel's sockets are removed with it.
+    assert not list(folder.glob(Path(info["ip"]).name + "-*"))
+
+    pool = kernels.KernelPool(tmp_path, size=1, warmup="", log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        km = pool.take({"BRIEFKIT_PROBE": "1"}, tmp_path / "logs" / "taken.log")
+        assert km is not None
+        try:
+            assert km.get_connection_info()["transport"] == "ipc"
+            assert Path(km.ip).parent == folder
+        finally:
+            kernels._kill(km)
+    finally:
+        pool.close()
+
+
+def test_a_held_pool_starts_no_kernel_until_the_build_is_done(tmp_path: Path) -> None:
+    """A kernel's start would take CPU from the notebooks of the build the page waits for."""
+    from briefkit import kernels
+
+    pool = kernels.KernelPool(tmp_path, size=1, warmup="", log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        with pool.held():
+            km = pool.take({}, tmp_path / "logs" / "taken.log")
+            assert km is not None
+            kernels._kill(km)
+            # Given time to start one, the held pool has not begun to.
+            assert not pool.wait_ready(timeout=2)
+            assert pool._counter == 1
+        assert pool.wait_ready(timeout=120)
+        assert pool._counter == 2
+    finally:
+        pool.close()
+
+
+def test_closing_the_pool_kills_the_kernel_it_is_warming_up(tmp_path: Path) -> None:
+    """Ctrl-C during a refill: the warm-up is not waited for, and no kernel is left."""
+    from briefkit import kernels
+
+    warmup = "__import__('time').sleep(600)"
+    pool = kernels.KernelPool(tmp_path, size=1, warmup=warmup, log_dir=tmp_path / "logs").start()
+    try:
+        deadline = 120.0
+        while (
+            deadline > 0
+            and getattr(getattr(pool._starting, "provisioner", None), "process", None) is None
+        ):
+            pool.wait_ready(timeout=0.2)
+            deadline -= 0.2
+        process = pool._starting.provisioner.process
+    finally:
+        pool.close()
+    assert not pool._thread.is_alive()
+    assert process.poll() is not None

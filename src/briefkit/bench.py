@@ -257,7 +257,7 @@ def unavoidable_parts(root: Path, seed: str, engine: str, formats: str) -> dict[
 # --- the live preview ------------------------------------------------------------------------
 
 _CLAIM_TEXT = re.compile(r"^(    text: )(?:bench-edit-\d+ )?", re.M)
-_QMD_MARK = re.compile(r"The proposals the article makes(?: \(bench-qmd-\d+\))?")
+_QMD_MARK = re.compile(r"The claims the article makes(?: \(bench-qmd-\d+\))?")
 
 
 def edit_claim(reading: Path, marker: str) -> None:
@@ -271,7 +271,7 @@ def edit_claim(reading: Path, marker: str) -> None:
 def edit_brief_text(qmd: Path, marker: str) -> None:
     """Put ``marker`` into one sentence of the brief's text."""
     text = qmd.read_text(encoding="utf-8")
-    new = _QMD_MARK.sub(f"The proposals the article makes ({marker})", text, count=1)
+    new = _QMD_MARK.sub(f"The claims the article makes ({marker})", text, count=1)
     if new == text:
         raise ValueError(f"{qmd}: the sentence the bench edits is gone")
     qmd.write_text(new, encoding="utf-8")

@@ -47,6 +47,10 @@ class BuildOptions:
     seed_files: Mapping[str, bytes] = field(default_factory=dict)
     #: Called with the seed once the build has validated it (a preview shares it with its kernels).
     on_seed: Callable[[Seed], None] | None = None
+    #: The formats rendered now (None: all of ``formats``). The others are prepared (their
+    #: figures, brief.json's list) but not rendered, and their old outputs go: a preview renders
+    #: the HTML first, and a second build of every format then finds all but the PDF current.
+    render: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -74,15 +78,16 @@ def run_build(opts: BuildOptions) -> BuildResult:
     """Build one seed's brief into ``_build/<seed>/`` under its lock, running only stale steps."""
     t0 = time.perf_counter()
     root = opts.root.resolve()
-    unknown = [f for f in opts.formats if f not in FORMATS]
-    if unknown or not opts.formats:
+    render = opts.formats if opts.render is None else opts.render
+    unknown = [f for f in (*opts.formats, *render) if f not in FORMATS or f not in opts.formats]
+    if unknown or not render:
         raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
     seed_dir(root, opts.seed)  # a valid seed name, before any folder is made from it
     timings: dict[str, float] = {}
     with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
         ctx = BuildContext(
             root, opts.seed, tuple(opts.formats), opts.engine, opts.timeout, opts.status,
-            opts.before_render, opts.seed_files, opts.on_seed,
+            opts.before_render, opts.seed_files, opts.on_seed, opts.render,
         )  # fmt: skip
         steps.check_step(ctx)
         ctx.timestamp  # noqa: B018 - a bad SOURCE_DATE_EPOCH fails now, before any notebook runs

@@ -76,6 +76,8 @@ class BuildContext:
     seed_files: Mapping[str, bytes] = field(default_factory=dict)
     #: Called with the seed once it is validated.
     on_seed: Callable[[Seed], None] | None = None
+    #: The formats rendered by this build (None: all of ``formats``; see BuildOptions.render).
+    render: tuple[str, ...] | None = None
     #: The steps that ran, in order (the others were current).
     executed: list[str] = field(default_factory=list)
     #: Figures exported while the notebooks ran: spec -> (its sha256 then, files written).

@@ -15,10 +15,13 @@ byte, as with a kernel started for it.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import logging
 import os
+import queue
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,22 +200,39 @@ def _env_code(env: Mapping[str, str]) -> str:
     return f"__import__('os').environ.update({dict(env)!r})"
 
 
+def _reply(km: Any, kc: Any, msg_id: str, end: float) -> dict[str, Any]:
+    """The shell reply to ``msg_id``; waited for in slices, so that a dead kernel is noticed.
+
+    A kernel killed meanwhile (the pool closing) never answers; jupyter's own wait asks an
+    async manager whether it lives, gets a coroutine, and so waits out its whole timeout.
+    """
+    while True:
+        try:
+            reply: dict[str, Any] = kc.get_shell_msg(timeout=0.5)
+        except queue.Empty:
+            process = getattr(km.provisioner, "process", None)
+            if process is None or process.poll() is not None or time.monotonic() > end:
+                raise RuntimeError("the kernel died or did not answer") from None
+            continue
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply
+
+
 def _run_silently(km: Any, code: str, timeout: float) -> None:
     """Run ``code`` in ``km``'s kernel: silent, no history (the execution counter stays)."""
     from jupyter_client.blocking.client import BlockingKernelClient
 
-    # The manager as parent: whether the kernel lives is asked of its process, not of the
-    # heartbeat, which a busy machine can miss for a second.
+    # Whether the kernel lives is asked of its process (_reply), not of the heartbeat, which a
+    # busy machine can miss for a second.
     kc = BlockingKernelClient(parent=km)
     kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
     try:
-        kc.wait_for_ready(timeout=timeout)
+        end = time.monotonic() + timeout
+        # Ready when it answers (ZeroMQ holds the request until the kernel's socket is there).
+        _reply(km, kc, kc.kernel_info(), end)
         msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        while True:
-            reply = kc.get_shell_msg(timeout=timeout)
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
-                break
+        reply = _reply(km, kc, msg_id, end)
         if reply["content"].get("status") != "ok":
             content = reply["content"]
             raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
@@ -240,6 +260,10 @@ class KernelPool:
         self._ready: list[tuple[Any, Path]] = []
         self._lock = threading.Condition()
         self._closed = False
+        #: While above 0, no kernel is started (see ``held``).
+        self._holds = 0
+        #: The kernel being started and warmed up, if any (``close`` kills it).
+        self._starting: Any = None
         self._counter = 0
         self._thread = threading.Thread(target=self._fill, name="briefkit-kernels", daemon=True)
 
@@ -264,6 +288,22 @@ class KernelPool:
                 )
                 and not self._closed
             )
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Start no kernel meanwhile (a build runs): the pool refills when it is done.
+
+        Starting and warming up a kernel costs about a second of CPU. A build takes its kernels
+        at once and starts no more, so a refill during it only slows its notebooks down.
+        """
+        with self._lock:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holds -= 1
+                self._lock.notify_all()
 
     def take(self, env: Mapping[str, str], log: Path) -> Any | None:
         """A started kernel's manager with ``env`` set in it, its chatter going to ``log``."""
@@ -290,11 +330,17 @@ class KernelPool:
             return km
 
     def close(self) -> None:
-        """Stop refilling and kill the kernels left in the pool."""
+        """Stop refilling and kill the kernels left in the pool, and the one starting."""
         with self._lock:
             self._closed = True
             left, self._ready = self._ready, []
+            starting = self._starting
             self._lock.notify_all()
+        if starting is not None:
+            # Its warm-up then fails at once instead of being waited for.
+            process = getattr(starting.provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()
         for km, log in left:
             _kill(km)
             log.unlink(missing_ok=True)
@@ -312,7 +358,9 @@ class KernelPool:
     def _fill_until_closed(self) -> None:
         while True:
             with self._lock:
-                self._lock.wait_for(lambda: self._closed or len(self._ready) < self.size)
+                self._lock.wait_for(
+                    lambda: self._closed or (not self._holds and len(self._ready) < self.size)
+                )
                 if self._closed:
                     return
                 self._counter += 1
@@ -342,7 +390,9 @@ class KernelPool:
 
         from briefkit import notebooks
 
-        km = AsyncKernelManager(kernel_name="python3")
+        km = AsyncKernelManager(kernel_name="python3", **notebooks.ipc_transport())
+        with self._lock:
+            self._starting = km
         with log.open("ab") as out:
             # The child keeps its own descriptor of the log.
             env = {**os.environ, **self.env}
@@ -351,10 +401,15 @@ class KernelPool:
         if process is not None:
             notebooks.track_kernel(process)
         try:
+            if self._closed:  # closed while it started: close() could not kill it yet
+                raise RuntimeError("the pool was closed")
             _run_silently(km, self.warmup, timeout=START_TIMEOUT)
         except BaseException:
             _kill(km)
             raise
+        finally:
+            with self._lock:
+                self._starting = None
         return km
 
 

@@ -123,13 +123,43 @@ def ended_early(nb: Mapping[str, Any]) -> tuple[str, str, str] | None:
 
 #: Kernel processes (Popen) this process started; killed when the build is interrupted.
 _KERNELS: weakref.WeakSet[Any] = weakref.WeakSet()
+#: The private folder of this process's kernels' sockets (see ipc_transport).
+_SOCKETS: list[Path] = []
+
+
+def ipc_transport() -> dict[str, Any]:
+    """Kernel manager settings: talk to the kernel over Unix sockets in a private folder.
+
+    Over TCP, jupyter picks a kernel's ports by binding and closing them before the kernel binds
+    them, so kernels started at once could take the same port ("Address already in use"). A
+    socket path unique to each kernel cannot collide; the folder (mode 0700) also keeps other
+    users of the machine from connecting. It goes when this process exits.
+    """
+    import uuid
+
+    if os.name == "nt":  # no Unix sockets in ZeroMQ there
+        return {}
+    if not _SOCKETS:
+        import atexit
+        import shutil
+        import tempfile
+
+        # Short: a Unix socket's path holds at most about 100 bytes.
+        folder = Path(tempfile.mkdtemp(prefix="bk-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SOCKETS.append(folder)
+    # jupyter adds "-<n>" per channel.
+    return {"transport": "ipc", "ip": str(_SOCKETS[0] / uuid.uuid4().hex[:12])}
 
 
 def _kernel_manager(log_path: Path, env: Mapping[str, str] | None = None) -> type[Any]:
-    """A kernel manager: the kernel logs its stderr (TCP warnings, shutdown noise), gets ``env``."""
+    """A kernel manager: over IPC; the kernel logs its stderr (shutdown noise), gets ``env``."""
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**{**ipc_transport(), **kw})
+
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             log = log_path.open("ab")
             kw["stdout"] = log
@@ -253,19 +283,7 @@ def execute(job: NotebookJob, *, cwd: Path, timeout: float = DEFAULT_TIMEOUT) ->
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:
-                _papermill(job, tmp, cwd, timeout, on_cell_start, on_cell_executed)
-            except RuntimeError as exc:
-                # A kernel that died before it answered ran nothing. Jupyter picks a kernel's
-                # ports before the kernel binds them, so kernels started at once can collide
-                # ("Address already in use"): start another, once.
-                log = job.output.with_suffix(".kernel.log")
-                said = log.read_text(errors="replace") if log.is_file() else ""
-                # Only that race: a kernel killed on Ctrl-C dies before it answers too.
-                if started or "Address already in use" not in said:
-                    raise
-                logger.debug("%s: kernel died at start (%s), once more", job.source.name, exc)
-                _papermill(job, tmp, cwd, timeout, on_cell_start, on_cell_executed)
+            _papermill(job, tmp, cwd, timeout, on_cell_start, on_cell_executed)
     except PapermillExecutionError as exc:
         kept = _keep_failed(job, tmp)
         raise NotebookFailed(

@@ -480,17 +480,23 @@ class Preview:
                     self.opts.on_ready(server.url)
                 watcher.dirty.set()  # the first build
                 opened = False
+                trimmed = 0
                 while True:
                     if watcher.dirty.wait(timeout=0.5):
                         watcher.dirty.clear()
                         if watcher.code_changed:
                             raise Restart
-                        self.rebuild_html()
+                        # The page waits for this build: the pool refills after it.
+                        with pool.held() if pool is not None else contextlib.nullcontext():
+                            self.rebuild_html()
                         if self.opts.open_browser and not opened and self.state.html:
                             opened = True
                             webbrowser.open(server.url)
                     elif self.pdf_stale and self.state.error is None and self.builds:
                         self.rebuild_pdf()
+                    elif self.builds != trimmed:
+                        trimmed = self.builds
+                        release_freed_memory()
         finally:
             self.state.update(closing=True)
             watcher.close()
@@ -502,10 +508,13 @@ class Preview:
             server.shutdown()
             server.server_close()
 
-    def _options(self, formats: tuple[str, ...]) -> buildmod.BuildOptions:
+    def _options(self, render: tuple[str, ...] | None = None) -> buildmod.BuildOptions:
+        # Every format is prepared by every build (figures, brief.json), ``render`` rendered:
+        # the HTML build leaves the PDF build nothing to redo but the PDF, and the PDF build
+        # leaves the next HTML build nothing but the HTML.
         return buildmod.BuildOptions(
-            self.root, self.opts.seed, self.opts.engine, formats, self.opts.timeout,
-            on_seed=self._share_seed,
+            self.root, self.opts.seed, self.opts.engine, ("html", *self.others),
+            self.opts.timeout, on_seed=self._share_seed, render=render,
         )  # fmt: skip
 
     def _share_seed(self, seed: Seed) -> None:
@@ -546,9 +555,9 @@ class Preview:
         t = time.perf_counter()
         self.state.update(pdf="building")
         try:
-            # Every format at once: a build leaves exactly the formats it was asked for (never a
-            # PDF older than the HTML beside it), so the HTML-only build removed the last PDF.
-            buildmod.run_build(self._options(("html", *self.others)))
+            # Every format at once: a build leaves exactly the formats it renders (never a PDF
+            # older than the HTML beside it), so the HTML build removed the last PDF.
+            result = buildmod.run_build(self._options())
         except KeyboardInterrupt:
             raise
         except Exception as exc:
@@ -557,7 +566,28 @@ class Preview:
             return
         self.pdf_stale = False
         self.state.update(pdf="ready")
-        logger.info("%s rebuilt in %.2f s", ", ".join(self.others), time.perf_counter() - t)
+        ran = ", ".join(result.executed) or "nothing to do"
+        logger.info(
+            "%s rebuilt in %.2f s (%s)", ", ".join(self.others), time.perf_counter() - t, ran
+        )
+
+
+def release_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``); False elsewhere.
+
+    Each edit's builds run on new threads, and glibc gives threads heaps of their own (up to
+    eight per core) that keep what was freed in them: a preview grew by about 200 MiB over its
+    first ten edits, holding memory no object used. Trimmed when idle after a build.
+    """
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim(0)
+    return True
 
 
 def run_preview(opts: PreviewOptions) -> None:

@@ -480,7 +480,8 @@ def render_steps(ctx: BuildContext) -> None:
     outputs of formats not asked for this time are removed (see ``clear_outputs``).
     """
     engine = ctx.engine
-    job = RenderJob(ctx.root, BRIEF_SOURCE, ctx.build, tuple(ctx.formats), ctx.timestamp)
+    formats = tuple(ctx.formats if ctx.render is None else ctx.render)
+    job = RenderJob(ctx.root, BRIEF_SOURCE, ctx.build, formats, ctx.timestamp)
     parts = {
         fmt: render_parts(job, fmt, engine.name, engine.version(), ctx.deps) for fmt in job.formats
     }
