@@ -449,16 +449,6 @@ def condition_ids(proposal: Proposal) -> list[str]:
     return marked
 
 
-def condition_phrase(proposal: Proposal) -> str:
-    """What a proposal is conditional on, in a few words: "if K1, K2", "unconditional", ..."""
-    ids = ", ".join(condition_ids(proposal))
-    if proposal.conditional is True:
-        return f"if {ids}"
-    if proposal.conditional is False:
-        return "unconditional"
-    return "no condition stated" + (f"; by the analyst's analogy, {ids}" if ids else "")
-
-
 def conditions_cell(proposal: Proposal) -> str:
     """A proposal's conditions for a table cell: ids, each with a note in brackets unless the
     article states it ("K1, K2 (inferred)"; the brief links each id), or words."""
