@@ -7,13 +7,14 @@ import csv
 import io
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from briefkit import views
+from briefkit import layered, views
 from briefkit.artifacts import Artifacts
 from briefkit.build import BuildOptions, run_build
 from briefkit.frames import Frames
@@ -123,3 +124,59 @@ def test_html_links_the_ids_in_a_cell_that_also_names_the_thesis_or_a_note(built
     # C4 undercuts O4: the note stays text beside the link.
     assert re.search(r'<a href="#item-O4" class="bk-id">O4</a>\s+\(undercuts\)', page)
     assert re.search(r'<td style="text-align: left;">Thesis</td>', page)
+
+
+# --- the layered layout ------------------------------------------------------------------------
+
+
+def test_layout_puts_every_edge_towards_a_lower_layer_and_long_ones_through_own_slots() -> None:
+    nodes = ["T", "A", "B", "C", "D"]
+    edges = [("A", "T"), ("B", "A"), ("C", "B"), ("C", "T"), ("D", "T")]
+    plan = layered.layout(nodes, edges, {"A": 1, "B": 1, "C": 1, "D": 1})
+    layer = {n: plan.pos[n][0] for n in nodes}
+    assert layer == {"T": 0, "A": 1, "B": 2, "C": 3, "D": 1}
+    long = plan.routes[3]  # C -> T passes layers 2 and 1 in slots of its own
+    assert [x for x, _ in long] == [3, 2, 1, 0]
+    taken = {plan.pos[n] for n in nodes}
+    assert not set(long[1:-1]) & taken
+    # In each layer, slots are at least 1 apart.
+    ys: dict[float, list[float]] = {}
+    for x, y in {p for route in plan.routes for p in route} | taken:
+        ys.setdefault(x, []).append(y)
+    for column in ys.values():
+        column.sort()
+        assert all(b - a >= 1 - 1e-9 for a, b in pairwise(column))
+
+
+def test_layout_breaks_a_circle_and_draws_both_of_its_edges() -> None:
+    plan = layered.layout(["T", "A", "B"], [("A", "B"), ("B", "A"), ("A", "T")])
+    assert len(plan.reversed) == 1
+    (first, *_), (second, *_) = plan.routes[0], plan.routes[1]
+    # Each is drawn from its own source to its own target.
+    assert (first, plan.routes[0][-1]) == (plan.pos["A"], plan.pos["B"])
+    assert (second, plan.routes[1][-1]) == (plan.pos["B"], plan.pos["A"])
+
+
+def test_layout_orders_layers_to_avoid_crossings() -> None:
+    # Read in this order, the two chains cross; the layout untangles them.
+    nodes = ["X", "Y", "a", "b"]
+    plan = layered.layout(nodes, [("a", "Y"), ("b", "X")])
+    assert (plan.pos["a"][1] < plan.pos["b"][1]) == (plan.pos["Y"][1] < plan.pos["X"][1])
+
+
+def test_layout_refuses_unknown_nodes_and_loops() -> None:
+    with pytest.raises(ValueError, match="unknown node"):
+        layered.layout(["A"], [("A", "B")])
+    with pytest.raises(ValueError, match="loop"):
+        layered.layout(["A"], [("A", "A")])
+
+
+def test_gist_is_a_few_words_on_two_lines() -> None:
+    text = "The longer the West delays a dialogue, the higher the chance of another conflict."
+    short = views.gist(text, 20, 2, lead="C1")
+    lines = short.split("\n")
+    assert len(lines) == 2
+    assert len("C1 " + lines[0]) <= 20
+    assert len(lines[1]) <= 20
+    assert short.endswith("\u2026")
+    assert views.gist("Short.", 20, 2) == "Short."

@@ -7,6 +7,7 @@ imported (a notebook imports it where it draws).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -144,6 +145,30 @@ def joined(
     texts = relation.groupby(key, sort=False)[value].agg(lambda values: join(list(values)))
     empty = join([])
     return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
+
+
+def gist(text: str, width: int = 20, lines: int = 2, lead: str = "") -> str:
+    """The first words of ``text`` on at most ``lines`` lines of ``width`` characters (newlines
+    between them), with an ellipsis when cut; the first line leaves room for ``lead``."""
+    indent = " " * (len(lead) + 1) if lead else ""
+    wrapped = textwrap.wrap(" ".join(text.split()), width, initial_indent=indent)
+    if wrapped and indent:
+        wrapped[0] = wrapped[0][len(indent) :]
+    if len(wrapped) <= lines:
+        return "\n".join(wrapped)
+    kept = wrapped[:lines]
+    last = kept[-1].rstrip(" ,;:.")
+    while len(last) + 1 > width and " " in last:
+        last = last.rsplit(" ", 1)[0].rstrip(" ,;:.")
+    kept[-1] = last + "\u2026"
+    return "\n".join(kept)
+
+
+def in_words(parts: Sequence[str]) -> str:
+    """Parts as a phrase: "a", "a and b", "a, b and c"."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 #: What a cell holds when it has nothing to say: missing, blank, or the em dash of an empty list.
