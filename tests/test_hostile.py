@@ -14,6 +14,7 @@ import docx
 import pytest
 import typst
 
+from briefkit import views
 from briefkit.build import BuildOptions, run_build
 from briefkit.escape import visible
 
@@ -30,7 +31,7 @@ TITLE = '<script>window.__pwned=1</script> #eval("1+1") $x$'
 AUTHOR = "<img src=x onerror=window.__pwned=1> @ref"
 ACTOR = "[x](javascript:window.__pwned=1) | ] *"
 #: Every string the brief must show verbatim: the hostile set, the ones above, plotly's markup
-#: (as actor names: rows of the stances table and tick labels of the stances figure).
+#: (as actor names: rows of the actors table; as events: tick labels of the timeline figure).
 EXPECTED = [*HOSTILE, TITLE, AUTHOR, ACTOR, *PLOTLY_MARKUP]
 
 
@@ -80,6 +81,20 @@ def write_hostile_seed(root: Path) -> None:
                 "quotes": [h],
             }
             for i, h in enumerate(HOSTILE[:4], 1)
+        ]
+        + [
+            # plotly's markup as events: the timeline figure labels its rows with their text.
+            {
+                "id": f"T{i}",
+                "text": name,
+                "date": "2024",
+                "precision": "year",
+                "when": "past",
+                "date_source": "article",
+                "status": "stated",
+                "quotes": [HOSTILE[0]],
+            }
+            for i, name in enumerate(PLOTLY_MARKUP, 5)
         ],
         "actors": [
             {"id": "A1", "name": ACTOR},
@@ -154,22 +169,44 @@ def test_hostile_html_runs_no_script_and_shows_every_string(
 def test_hostile_figure_labels_show_plotly_markup_as_text(
     hostile_build: Path, browser: Any
 ) -> None:
-    # The SVG (as the PDF embeds it): no link, and every actor's name drawn as written.
-    texts, tags = svg_texts(hostile_build / "figures" / "stances.svg")
+    # Each event's row label: its text, on two lines (tspans, read here without the break).
+    def squeezed(text: str) -> str:
+        return "".join(visible(text).split())
+
+    labels = [squeezed(views.label_lines(name)) for name in PLOTLY_MARKUP]
+    # The SVG (as the PDF embeds it): no link, and every event's label drawn as written.
+    texts, tags = svg_texts(hostile_build / "figures" / "timeline.svg")
     assert "a" not in tags
-    shown = {visible(t) for t in texts}
-    assert [name for name in PLOTLY_MARKUP if name not in shown] == []
+    shown = {squeezed(t) for t in texts}
+    assert [label for label in labels if label not in shown] == []
     # The HTML's figure, as plotly.js draws it in the page.
     page = browser.new_page()
     page.goto((hostile_build / "brief.html").as_uri())
-    page.wait_for_selector("#plot-stances .main-svg")
-    links = page.evaluate("document.querySelectorAll('#plot-stances svg a').length")
+    page.wait_for_selector("#plot-timeline .main-svg")
+    links = page.evaluate("document.querySelectorAll('#plot-timeline svg a').length")
     ticks = page.evaluate(
-        "[...document.querySelectorAll('#plot-stances .ytick text')].map(t => t.textContent)"
+        "[...document.querySelectorAll('#plot-timeline .ytick text')].map(t => t.textContent)"
     )
     page.close()
     assert links == 0
-    assert [name for name in PLOTLY_MARKUP if name not in {visible(t) for t in ticks}] == []
+    assert [label for label in labels if label not in {squeezed(t) for t in ticks}] == []
+
+
+def test_hostile_annotated_article_shows_quotes_as_text(hostile_build: Path, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto((hostile_build / "brief.html").as_uri())
+    text = visible(page.inner_text(".bk-article"))
+    titles = page.evaluate(
+        "[...document.querySelectorAll('.bk-article .bk-qid')].map(q => q.getAttribute('title'))"
+    )
+    marks = page.evaluate(
+        "[...document.querySelectorAll('.bk-article mark')].map(m => m.textContent)"
+    )
+    page.close()
+    # Each paragraph, its quote marked, the quote on hover of its ids: all of it as text.
+    assert [h for h in HOSTILE if f"It says {visible(h)}" not in text] == []
+    assert [h for h in HOSTILE if visible(h) not in {visible(t) for t in titles}] == []
+    assert [h for h in HOSTILE if visible(h) not in {visible(m) for m in marks}] == []
 
 
 class _Tags(HTMLParser):

@@ -110,8 +110,8 @@ def test_word_brief_has_every_section_table_caption_and_figure(docx_build: Path)
     assert len(document.inline_shapes) == len(figures)
     parts = [rel.target_part for rel in document.part.rels.values() if "image" in rel.reltype]
     assert {p.content_type for p in parts} == {"image/png"}
-    # The quotes appendix is text too.
-    assert "Appendix: quotes" in word_text(document)
+    # The annotated article appendix is text too.
+    assert "Appendix: the annotated article" in word_text(document)
 
 
 @pytest.mark.build

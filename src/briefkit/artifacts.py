@@ -92,6 +92,27 @@ def _shares(widths: Sequence[float], shown: Sequence[int]) -> list[float]:
     return [round(widths[i] * sum(widths) / kept, 4) for i in shown]
 
 
+def _records(
+    name: str, frame: pd.DataFrame, labels: Mapping[str, str] | None
+) -> tuple[list[str], list[str], list[list[Cell]]]:
+    """A frame's column keys, their headings and its rows as plain cells (a named index first)."""
+    if frame.index.names != [None]:
+        frame = frame.reset_index()
+    keys = [str(k) for k in frame.columns]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"table {name!r}: duplicate columns {keys}")
+    labels = dict(labels or {})
+    unknown = sorted(set(labels) - set(keys))
+    if unknown:
+        raise ValueError(f"table {name!r}: labels for no column: {unknown}")
+    # Plain Python values, cell by cell: pandas' own conversions would turn a column of
+    # whole numbers with a gap into floats.
+    rows = [
+        [_cell(name, value) for value in row] for row in frame.astype(object).to_numpy().tolist()
+    ]
+    return keys, [labels.get(k, k) for k in keys], rows
+
+
 #: Set by briefkit in a notebook's kernel: a file to which every written artifact is appended, so
 #: the build's cache knows which notebook owns which artifact (see briefkit.cache).
 ARTIFACT_LOG_ENV = "BRIEFKIT_ARTIFACT_LOG"
@@ -136,6 +157,7 @@ class Artifacts:
         labels: Mapping[str, str] | None = None,
         widths: Sequence[float] | None = None,
         hidden: Collection[str] = (),
+        symbols: Mapping[str, str] | None = None,
     ) -> Path:
         """Write a DataFrame as a table: JSON for the brief, CSV for readers.
 
@@ -143,34 +165,22 @@ class Artifacts:
         ``labels`` gives a column its heading (default: its name). Missing values are empty
         cells; every cell must be text, a number or a boolean. ``hidden`` columns are written
         to the CSV only: the brief does not print them, and the other columns share their width.
+        ``symbols`` maps cell texts to the symbols the brief shows for them (a matrix's marks):
+        a column whose cells are all such texts (or empty) shows the symbols, centred, the text
+        staying as their equivalent for screen readers; the CSV keeps the texts.
         """
-        import pandas as pd
-
         _check_name(name)
-        if frame.index.names != [None]:
-            frame = frame.reset_index()
-        keys = [str(k) for k in frame.columns]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"table {name!r}: duplicate columns {keys}")
-        labels = dict(labels or {})
-        unknown = sorted(set(labels) - set(keys))
-        if unknown:
-            raise ValueError(f"table {name!r}: labels for no column: {unknown}")
+        keys, headings, rows = _records(name, frame, labels)
         if widths is not None and len(widths) != len(keys):
             raise ValueError(f"table {name!r}: {len(widths)} widths for {len(keys)} columns")
-        # Plain Python values, cell by cell: pandas' own conversions would turn a column of
-        # whole numbers with a gap into floats.
-        rows = [
-            [_cell(name, value) for value in row]
-            for row in frame.astype(object).to_numpy().tolist()
-        ]
+        if symbols is not None and not all(isinstance(v, str) and v for v in symbols.values()):
+            raise ValueError(f"table {name!r}: every symbol must be a non-empty string")
         unknown = sorted(set(hidden) - set(keys))
         if unknown:
             raise ValueError(f"table {name!r}: hidden columns that are not there: {unknown}")
-        headings = [labels.get(k, k) for k in keys]
         shown = [i for i, k in enumerate(keys) if k not in hidden]
         columns = [{"key": k, "label": h} for k, h in zip(keys, headings, strict=True)]
-        spec = {
+        spec: dict[str, object] = {
             "caption": caption,
             "columns": [columns[i] for i in shown],
             # The CSV's columns, hidden ones included (their cells are in the rows too).
@@ -179,8 +189,27 @@ class Artifacts:
             "widths": _shares(widths, shown) if widths else None,
             "csv": f"data/{name}.csv",
         }
+        if symbols:
+            # Only when given: every other table's JSON stays as it was.
+            spec["symbols"] = dict(symbols)
         path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
+        self._write_csv(name, keys, headings, rows)
+        return path
+
+    def csv(
+        self, name: str, frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None
+    ) -> Path:
+        """Write a DataFrame as a CSV for readers only (``data/<name>.csv``, no table in the
+        brief), as ``table`` writes its data."""
+        _check_name(name)
+        return self._write_csv(name, *_records(name, frame, labels))
+
+    def _write_csv(
+        self, name: str, keys: list[str], headings: list[str], rows: list[list[Cell]]
+    ) -> Path:
+        import pandas as pd
+
         # Cells a spreadsheet would run as formulas get a leading "'" (escape.csv_cell).
         cells = [[escape.csv_cell(value) for value in row] for row in rows]
         text = pd.DataFrame(cells, columns=keys, dtype=object).to_csv(
@@ -189,7 +218,7 @@ class Artifacts:
         data = _log_written(self.root / "data" / f"{name}.csv")
         data.parent.mkdir(parents=True, exist_ok=True)
         data.write_text(text, encoding="utf-8")
-        return path
+        return data
 
     def figure(self, name: str, fig: Any, *, caption: str, alt: str) -> Path:
         """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass.
@@ -218,6 +247,16 @@ class Artifacts:
             write_json(path, value)
         else:
             write_json(path, [_entry(name, v, str(i)) for i, v in enumerate(value)])
+        return path
+
+    def article(self, name: str, value: Mapping[str, Any]) -> Path:
+        """Write an annotated article (``briefkit.present.annotated_article``) for the brief's
+        ``.bk-article`` element: its paragraphs as pieces of text, and where each item quotes it."""
+        _check_name(name)
+        if not isinstance(value.get("paragraphs"), list) or not isinstance(value.get("refs"), dict):
+            raise TypeError(f"article {name!r}: give {{'paragraphs': [...], 'refs': {{...}}}}")
+        path = _log_written(self.root / "texts" / f"{name}.json")
+        write_json(path, dict(value))
         return path
 
     def data(self, name: str, value: Any) -> Path:

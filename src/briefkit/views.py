@@ -7,6 +7,7 @@ imported (a notebook imports it where it draws).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -128,6 +129,108 @@ def conditions_cell(proposal: Proposal) -> str:
     return "None stated" + (f" (by analogy: {ids})" if ids else "")
 
 
+#: How a condition matrix marks a requirement, by how the article knows it. All three are in the
+#: PDF's font (Libertinus Serif, which typst bundles) and in the usual system fonts.
+STATUS_SYMBOLS = {"stated": "\u25cf", "implied": "\u25d0", "inferred": "\u25cb"}
+
+
+def basis_symbols() -> dict[str, str]:
+    """A matrix cell's text (a requirement's basis, as the brief labels it) -> its symbol."""
+    return {present.STATUS_LABELS[s]: symbol for s, symbol in STATUS_SYMBOLS.items()}
+
+
+def symbol_legend() -> str:
+    """The matrices' legend in words: "● stated, ◐ implied, ○ analyst's inference"."""
+    return ", ".join(f"{symbol} {label.lower()}" for label, symbol in basis_symbols().items())
+
+
+def lanes(frames: Frames) -> list[str]:
+    """The tracks that have measures, in the order the reading declares them."""
+    used = set(frames.measures.track.astype("string"))
+    return [track for track in frames.measures.track.cat.categories if track in used]
+
+
+def condition_matrix(frames: Frames, track: str) -> pd.DataFrame:
+    """The measures of ``track`` (rows, by phase) by the conditions they require (columns, in
+    reading order): each cell the requirement's basis as the brief labels it, missing where the
+    measure does not require the condition. A ``reversible`` column only when the article says
+    of at least one of these measures whether it can be reversed."""
+    m = frames.measures
+    rows = m[m.track == track].sort_values(["phase", "id"])
+    required = frames.requires[frames.requires.measure.isin(rows.index)]
+    cells = required.assign(cell=basis(required.status).astype("string"))
+    matrix = cells.pivot_table(index="measure", columns="condition", values="cell", aggfunc="first")
+    used = [k for k in frames.conditions.index if k in matrix.columns]
+    table = pd.concat(
+        [rows.text, phases(rows).rename("phase"), matrix.reindex(index=rows.index, columns=used)],
+        axis=1,
+    )
+    if rows.reversible.notna().any():
+        table["reversible"] = reversible(rows.reversible)
+    return table.rename_axis("id")
+
+
+def sequence_layout(frames: Frames) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where the sequencing view draws each measure and each gate (one per requirement).
+
+    Measures (index: id): ``lane`` (the track's row, 0 at the top), ``x`` (its phase), ``y``
+    (measures of one track and phase side by side in its lane). Gates, one row per measure and
+    condition it requires: ``measure``, ``condition``, ``status``, ``x`` (just before the
+    measure, in the measure's order of conditions), ``y`` (the measure's).
+    """
+    m = frames.measures
+    order = {track: n for n, track in enumerate(lanes(frames))}
+    lane = m.track.astype("string").map(order).astype(int)
+    y = pd.Series(0.0, index=m.index)
+    for _, group in m.assign(lane=lane).groupby(["lane", "phase"]):
+        # Several measures in one track and phase: spread them across the lane's height.
+        k = len(group)
+        spread = min(0.6, 0.3 * (k - 1))
+        for j, measure in enumerate(group.sort_values("id").index):
+            y[measure] = group.lane.iloc[0] + (j * spread / (k - 1) - spread / 2 if k > 1 else 0)
+    measures = pd.DataFrame({"lane": lane, "x": m.phase.astype(float), "y": y}, index=m.index)
+    gates = frames.requires.copy()
+    count = gates.groupby("measure", sort=False).condition.transform("size")
+    nth = gates.groupby("measure", sort=False).cumcount()
+    # Gates a little apart on a wide axis (many phases), all within half a phase of the measure.
+    spaced = 0.12 * max(1.0, (m.phase.nunique() + 1) / 3)
+    gap = min(spaced, 0.5 / max(int(count.max()) if len(count) else 1, 1))
+    at = measures.loc[gates.measure]
+    gates = gates.assign(
+        x=at.x.to_numpy() - 0.15 - (count - nth).to_numpy() * gap,
+        # Raised a little, so that the measure's label beneath it stays clear of the gates.
+        y=at.y.to_numpy() - 0.12,
+    )
+    return measures, gates
+
+
+def sequence_gaps(frames: Frames, reading: Reading) -> list[str | dict[str, str]]:
+    """What the sequence leaves open, said once: measures whose reversibility the article does
+    not state, and the assessment's gaps about these measures or their conditions."""
+    m = frames.measures
+    gaps: list[str | dict[str, str]] = []
+    unknown = m.index[m.reversible.isna()].tolist()
+    if unknown:
+        which = (
+            f"any of the {len(m)} measures"
+            if len(unknown) == len(m) and len(m) > 1
+            else present.join_ids(unknown)
+        )
+        text = f"The article does not say whether {which} can be reversed."
+        gaps.append({"lead": "Reversibility.", "text": text})
+    shown = set(m.index) | set(frames.requires.condition)
+    notes = reading.assessment.gaps if reading.assessment else []
+    for note in notes:
+        if shown & set(note.about):
+            gaps.append({"lead": f"The analyst's gap {note.id}.", "text": note.text})
+    if not gaps and len(m):
+        gaps.append(
+            "None that the reading records: the article says of every measure whether it "
+            "can be reversed."
+        )
+    return gaps
+
+
 def stance_targets(frames: Frames) -> list[str]:
     """The ids any actor takes a stance on, in reading order (others, such as the thesis, last,
     by id)."""
@@ -135,6 +238,142 @@ def stance_targets(frames: Frames) -> list[str]:
     order = {item: n for n, item in enumerate(items)}
     found = set(frames.stances.on)
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))
+
+
+def short_text(text: str, width: int = 48) -> str:
+    """A label of about ``width`` characters: ``text`` without its asides in parentheses and its
+    final full stop, cut at a word with an ellipsis when longer."""
+    bare = " ".join(re.sub(r"\s*\([^()]*\)", "", text).split()) or " ".join(text.split())
+    bare = bare.rstrip(".") or bare
+    if len(bare) <= width:
+        return bare
+    cut = bare[: width - 1]
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    return cut.rstrip(" ,;:\u2013\u2014-") + "\u2026"
+
+
+def label_lines(text: str, width: int = 32, lines: int = 2) -> str:
+    """A short label of ``text`` (short_text) on at most ``lines`` lines of about ``width``
+    characters, joined by newlines (a figure draws each as a line)."""
+    return "\n".join(textwrap.wrap(short_text(text, width * lines - 2), width) or [""])
+
+
+def item_words(frames: Frames, item: str, width: int = 56) -> str:
+    """An item named in words for a table cell: ``P0: Involve …``, ``The thesis: …``."""
+    if item not in frames.items.index:
+        return item
+    text = short_text(str(frames.items.text[item]), width)
+    lead = "The thesis" if frames.items.group[item] == "thesis" else item
+    return f"{lead}: {text}"
+
+
+def drop_empty(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """``frame`` without the columns (other than ``keep``) and rows that are entirely empty
+    (missing or blank text)."""
+    text = frame.astype("string").fillna("")
+    blank = text.apply(lambda column: column.str.strip().eq(""))
+    columns = [c for c in frame.columns if c in keep or not blank[c].all()]
+    kept: pd.DataFrame = frame.loc[~blank[columns].all(axis=1), columns]
+    return kept
+
+
+def fitted(
+    frame: pd.DataFrame, labels: Mapping[str, str], shares: Mapping[str, float]
+) -> tuple[dict[str, str], list[float]]:
+    """The labels and widths (summing to 1) of ``frame``'s columns, from the ``labels`` and
+    relative ``shares`` of every column it may have (drop_empty may have left some out)."""
+    widths = [shares[c] for c in frame.columns]
+    named = {c: labels[c] for c in frame.columns if c in labels}
+    return named, [w / sum(widths) for w in widths]
+
+
+def actor_stances(frames: Frames) -> pd.DataFrame:
+    """Actors in reading order, one row per stance (an actor with none: one row): name, role,
+    stance, what it is on (in words, with what the article says of it), its basis, and the
+    objections the actor holds. Columns that no actor fills are left out."""
+    actors = frames.actors
+    held = joined(frames.held_by, "actor", "objection", actors.index, ", ".join)
+    st = frames.stances
+    on = pd.Series([item_words(frames, i) for i in st.on], index=st.index, dtype="string")
+    on = on.where(st.text.isna(), on + " \u2014 " + st.text)
+    said = pd.DataFrame(
+        {
+            "id": st.actor,
+            "stance": st.stance.astype("string").str.capitalize(),
+            "on": on,
+            "basis": basis(st.status).astype("string"),
+        }
+    )
+    rows = pd.DataFrame(
+        {"id": actors.index, "actor": actors.name, "role": actors.role, "objections": held}
+    ).reset_index(drop=True)
+    table = rows.merge(said, on="id", how="left", sort=False)
+    order = ["id", "actor", "role", "stance", "on", "basis", "objections"]
+    return drop_empty(table[order].astype("string"), keep=["id", "actor"])
+
+
+#: A past event is a precedent, outside the period the article argues about, when the article
+#: cites it as a precedent (the reading's evidence of kind ``precedent`` quotes it) or when it
+#: ended more than this many years before the article's date.
+PRECEDENT_YEARS = 20
+
+
+def date_of(text: str | None) -> present.DateSpan | None:
+    """A date written YYYY, YYYY-MM or YYYY-MM-DD as its span; None for anything else."""
+    if text is None or not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", text.strip()):
+        return None
+    digits = text.strip().count("-")
+    try:
+        return present.date_span(text.strip(), ("year", "month", "day")[digits])
+    except ValueError:
+        return None
+
+
+def precedents(frames: Frames, article: present.DateSpan | None) -> pd.DataFrame:
+    """For each event (the index of ``frames.events``): whether it is a precedent and the ids
+    of the precedent evidence that quotes it (``cited_by``, missing if none)."""
+    events = frames.events
+    quotes = frames.quotes
+    kinds = frames.evidence.kind
+    cited = quotes[quotes.item.isin(kinds.index[kinds == "precedent"])]
+    cited_by: dict[str, list[str]] = {}
+    for q in quotes[quotes.item.isin(events.index)].itertuples():
+        # Its quote lies within a quote of the precedent: the article cites it as one.
+        inside = cited[(cited.start <= q.start) & (cited.end >= q.end)].item
+        for evidence in inside:
+            found = cited_by.setdefault(str(q.item), [])
+            if evidence not in found:
+                found.append(str(evidence))
+    reference: Any = pd.NaT
+    if article is not None:
+        reference = pd.Timestamp(article.start)
+    else:
+        ahead = events.interval.array.left[events.when.to_numpy() != "past"]
+        starts = events.interval.array.right if len(ahead) == 0 else ahead
+        if len(starts):
+            reference = starts.max()
+    old = events.interval.array.right < reference - pd.DateOffset(years=PRECEDENT_YEARS)
+    past = (events.when == "past").to_numpy()
+    by = pd.Series([", ".join(cited_by.get(i, [])) or None for i in events.index],
+                   index=events.index, dtype="string")  # fmt: skip
+    flag = past & (by.notna().to_numpy() | old)
+    return pd.DataFrame({"precedent": flag, "cited_by": by}, index=events.index)
+
+
+def event_kinds(events: pd.DataFrame, brief_date: str) -> pd.Series:
+    """Events' kinds as the brief labels them (``Past``, ``Planned``, ``Predicted``), with a
+    planned or predicted event whose every possible day is before ``brief_date`` (YYYY-MM-DD)
+    marked ``date passed``."""
+    kind = capitalised(events.when).astype("string")
+    passed = (events.when != "past").to_numpy() & (
+        events.interval.array.right < pd.Timestamp(brief_date)
+    )
+    return kind.where(~passed, kind + ", date passed")
+
+
+def long_date(day: str) -> str:
+    """A YYYY-MM-DD date as the brief writes it: ``24 November 2025``."""
+    return present.date_span(day, "day").label
 
 
 def joined(
@@ -219,6 +458,7 @@ def table(
     caption: str,
     labels: Mapping[str, str] | None = None,
     widths: Sequence[float] | None = None,
+    symbols: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook.
 
@@ -227,5 +467,7 @@ def table(
     same columns for every seed.
     """
     hidden = empty_columns(frame)
-    out.table(name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden)
+    out.table(
+        name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden, symbols=symbols
+    )
     show(frame, labels)

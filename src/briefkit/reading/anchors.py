@@ -90,8 +90,15 @@ class Article:
         if pos < 0:
             return None
         end = self.offsets[pos + len(needle) - 1] + 1
-        # Take in combining marks that belong to the last character.
-        while end < len(self.text) and unicodedata.combining(self.text[end]):
+        # Take in combining marks that belong to the last character, and characters folded into
+        # it (the second "-" of "--"), but never whitespace or invisible characters after it.
+        while end < len(self.text) and (
+            unicodedata.combining(self.text[end])
+            or (
+                normalise(self.text[end])[0] not in ("", " ")
+                and normalise(self.text[self.offsets[pos] : end + 1])[0] == needle
+            )
+        ):
             end += 1
         return Anchor(quote, self.offsets[pos], end)
 

@@ -60,6 +60,12 @@ def paragraph(text: str, offset: int) -> int:
     return sum(1 for line in before[:-1] if line.strip()) + 1
 
 
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each paragraph of ``text`` (its non-empty lines), numbered as
+    ``paragraph`` numbers them."""
+    return [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
+
+
 @dataclass(frozen=True)
 class Coverage:
     """Which sentences of the article the reading anchors, excludes, or leaves uncovered."""
