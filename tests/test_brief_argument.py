@@ -310,15 +310,18 @@ def test_layout_refuses_unknown_nodes_and_loops() -> None:
         layered.layout(["A"], [("A", "A")])
 
 
-def test_gist_is_a_few_words_on_two_lines() -> None:
+def test_label_lines_are_a_few_words_on_two_lines_after_a_lead() -> None:
     text = "The longer the West delays a dialogue, the higher the chance of another conflict."
-    short = views.gist(text, 20, 2, lead="C1")
+    short = views.label_lines(text, 20, 2, lead="C1")
     lines = short.split("\n")
     assert len(lines) == 2
     assert len("C1 " + lines[0]) <= 20
     assert len(lines[1]) <= 20
     assert short.endswith("\u2026")
-    assert views.gist("Short.", 20, 2) == "Short."
+    assert views.label_lines("Short.", 20, 2) == "Short"
+    # Long words that leave lines half empty still make no third line.
+    words = "Incomprehensibilities notwithstanding, counterrevolutionaries internationalised"
+    assert len(views.label_lines(words, 20, 2).split("\n")) <= 2
 
 
 # --- the PDF's outline, and what each format shows ----------------------------------------------

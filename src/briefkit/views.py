@@ -252,10 +252,21 @@ def short_text(text: str, width: int = 48) -> str:
     return cut.rstrip(" ,;:\u2013\u2014-") + "\u2026"
 
 
-def label_lines(text: str, width: int = 32, lines: int = 2) -> str:
+def label_lines(text: str, width: int = 32, lines: int = 2, lead: str = "") -> str:
     """A short label of ``text`` (short_text) on at most ``lines`` lines of about ``width``
-    characters, joined by newlines (a figure draws each as a line)."""
-    return "\n".join(textwrap.wrap(short_text(text, width * lines - 2), width) or [""])
+    characters, joined by newlines (a figure draws each as a line); the first line leaves room
+    for ``lead`` and a space (drawn before it, e.g. an id in bold)."""
+    indent = " " * (len(lead) + 1) if lead else ""
+    budget = width * lines - 2 - len(indent)
+    while True:
+        wrapped = textwrap.wrap(short_text(text, budget), width, initial_indent=indent)
+        # Words that do not fill their lines can need one more: cut shorter until they fit.
+        if len(wrapped) <= lines or budget <= width // 2:
+            break
+        budget -= 4
+    if wrapped and indent:
+        wrapped[0] = wrapped[0][len(indent) :]
+    return "\n".join(wrapped[:lines] or [""])
 
 
 def item_words(frames: Frames, item: str, width: int = 56) -> str:
@@ -384,23 +395,6 @@ def joined(
     texts = relation.groupby(key, sort=False)[value].agg(lambda values: join(list(values)))
     empty = join([])
     return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
-
-
-def gist(text: str, width: int = 20, lines: int = 2, lead: str = "") -> str:
-    """The first words of ``text`` on at most ``lines`` lines of ``width`` characters (newlines
-    between them), with an ellipsis when cut; the first line leaves room for ``lead``."""
-    indent = " " * (len(lead) + 1) if lead else ""
-    wrapped = textwrap.wrap(" ".join(text.split()), width, initial_indent=indent)
-    if wrapped and indent:
-        wrapped[0] = wrapped[0][len(indent) :]
-    if len(wrapped) <= lines:
-        return "\n".join(wrapped)
-    kept = wrapped[:lines]
-    last = kept[-1].rstrip(" ,;:.")
-    while len(last) + 1 > width and " " in last:
-        last = last.rsplit(" ", 1)[0].rstrip(" ,;:.")
-    kept[-1] = last + "\u2026"
-    return "\n".join(kept)
 
 
 def in_words(parts: Sequence[str]) -> str:
