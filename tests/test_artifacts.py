@@ -44,9 +44,11 @@ class FakeSession:
     def __init__(self, exe: str, timeout: float) -> None:
         self.calls.append("start")
 
-    def svg(self, fig: dict[str, object], width: int, height: int) -> str:
-        self.calls.append("svg")
-        return "<svg/>"
+    def image(
+        self, fig: dict[str, object], kind: str, width: int, height: int, scale: int | None
+    ) -> bytes:
+        self.calls.append(kind)
+        return b"<svg/>"
 
     def close(self) -> None:
         self.calls.append("stop")

@@ -277,19 +277,12 @@ def test_second_seeds_timeline_reads_sensibly(second: Path) -> None:
 # --- views --------------------------------------------------------------------------------------
 
 
-def test_short_text_drops_asides_and_cuts_at_a_word() -> None:
-    assert views.short_text("Talks (in March) are planned.") == "Talks are planned"
+def test_short_label_drops_asides_and_cuts_at_a_word() -> None:
+    assert views.short_label("Talks (in March) are planned.") == "Talks are planned"
     long = "The war will likely end within the next year, or so the author says."
-    assert views.short_text(long, 30) == "The war will likely end\u2026"
-    assert views.short_text(long, 80) == long.rstrip(".")
+    assert views.short_label(long, 30) == "The war will likely end\u2026"
+    assert views.short_label(long, 80) == long.rstrip(".")
     assert views.label_lines(long, 20) == "The war will likely\nend within the\u2026"
-
-
-def test_drop_empty_leaves_out_empty_columns_and_rows() -> None:
-    frame = pd.DataFrame({"id": ["A", "B"], "x": [None, " "], "y": ["1", None]}, dtype="string")
-    kept = views.drop_empty(frame, keep=["id"]).fillna("")
-    assert kept.to_dict("list") == {"id": ["A", "B"], "y": ["1", ""]}
-    assert views.drop_empty(frame[["x"]]).empty
 
 
 def test_old_past_events_are_precedents_even_when_not_cited() -> None:

@@ -30,6 +30,8 @@ NEXT_HEADING = "Appendix: data"
 #: The old appendix, a table of every quote, ran from 0.1 of page 8 to 0.35 of page 11 of the
 #: first seed's PDF (measured on main before this change): over three pages.
 OLD_APPENDIX_PAGES = 3.2
+#: The PDF's bottom margin (2 cm, _quarto.yml) in points: the page number sits in it.
+MARGIN = 2 / 2.54 * 72
 
 
 def norm(text: str) -> str:
@@ -237,7 +239,11 @@ SEEN = r"""() => {
 def seen(article_build: Path, browser: Any) -> dict[str, Any]:
     """What the HTML's annotated article and tables hold, read in Chromium."""
     page = browser.new_page()
-    page.goto((article_build / "brief.html").as_uri())
+    # The document is all this reads (not the plots): no wait for the page's scripts, and time
+    # enough for a loaded machine to parse 5 MB of inlined plotly.js.
+    page.goto(
+        (article_build / "brief.html").as_uri(), wait_until="domcontentloaded", timeout=120_000
+    )
     result: dict[str, Any] = page.evaluate(SEEN)
     page.close()
     return result
@@ -315,18 +321,20 @@ def appendix_extent(pdf: Path) -> tuple[int, float, float]:
 
 
 def body_text(pdf: Path, first: int, last: int, min_size: float = 9.5) -> str:
-    """The text of pages ``first`` to ``last`` in type of at least ``min_size`` pt: the article
-    without its superscript ids and paragraph numbers."""
+    """The text of pages ``first`` to ``last`` in type of at least ``min_size`` pt, above the
+    bottom margin: the article without its superscript ids, paragraph numbers and page numbers."""
     doc = pdfium.PdfDocument(pdf)
     chars: list[str] = []
     try:
         for index in range(first - 1, last):
             page = doc[index]
+            # Not the page number in the bottom margin (the running header is in small type).
             textpage = page.get_textpage()
             for i in range(textpage.count_chars()):
                 char = textpage.get_text_range(i, 1)
                 size = pdfium.raw.FPDFText_GetFontSize(textpage.raw, i)
-                if char.isspace() or size >= min_size:
+                bottom = textpage.get_charbox(i)[1]
+                if char.isspace() or (size >= min_size and bottom >= MARGIN):
                     chars.append(char)
             textpage.close()
             page.close()

@@ -300,3 +300,72 @@ def test_second_seed_matrices_and_lanes_carry_its_own_track_labels(second: Path)
     assert html.count('class="bk-table bk-matrix"') == len(SECOND_TRACKS)
     ticks = spec(second, "figures", "sequence")["figure"]["layout"]["yaxis"]["ticktext"]
     assert ticks == list(SECOND_TRACKS.values())
+
+
+def test_html_proposals_link_every_condition_id(built: Path, browser: Any) -> None:
+    """The proposals table names each proposal's conditions by id, each a link to its row, with
+    how the link is known in words where the article does not state it."""
+    reading = reading_of(built)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto((built / "brief.html").as_uri())
+    cells = page.evaluate(r"""() => {
+      const t = document.getElementById('tbl-proposals');
+      const col = [...t.querySelectorAll('thead th')]
+        .findIndex(th => th.textContent.trim() === 'Conditions');
+      return Object.fromEntries([...t.querySelectorAll('tbody tr')].map(r => [
+        r.cells[0].querySelector('a.bk-id').textContent.trim(),
+        {links: [...r.cells[col].querySelectorAll('a')].map(a => a.getAttribute('href')),
+         text: r.cells[col].textContent.replace(/\s+/g, ' ').trim()}]));
+    }""")
+    context.close()
+    assert set(cells) == {p.id for p in reading.proposals}
+    for p in reading.proposals:
+        cell = cells[p.id]
+        assert cell["links"] == [f"#item-{link.id}" for link in p.conditions], p.id
+        for link in p.conditions:
+            if p.conditional is True and link.basis(p.status) != "stated":
+                assert f"{link.id} ({link.basis(p.status)})" in cell["text"]
+
+
+def symbol_offsets(pdf: Path) -> list[float]:
+    """For each symbol in a matrix of the PDF, how far (pt) its centre lies from the centre of
+    the nearest condition heading of its table."""
+    import pypdfium2 as pdfium
+
+    def centre(textpage: Any, start: int, length: int) -> float:
+        boxes = [textpage.get_charbox(i) for i in range(start, start + length)]
+        return (min(b[0] for b in boxes) + max(b[2] for b in boxes)) / 2
+
+    offsets: list[float] = []
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for page in doc:
+            textpage = page.get_textpage()
+            text = textpage.get_text_range(0, textpage.count_chars())
+            heads: list[float] = []
+            at = 0
+            for line in text.split("\r\n"):
+                if line.startswith("ID Measure Phase "):
+                    heads = [
+                        centre(textpage, at + m.start(), len(m.group()))
+                        for m in re.finditer(r"\bK\d+\b", line)
+                    ]
+                elif line.startswith("Table"):
+                    heads = []  # the next table's caption, with its legend
+                elif heads:
+                    for m in re.finditer("[\u25cf\u25d0\u25cb]", line):
+                        x = centre(textpage, at + m.start(), 1)
+                        offsets.append(min(abs(x - h) for h in heads))
+                at += len(line) + 2
+            textpage.close()
+    finally:
+        doc.close()
+    return offsets
+
+
+def test_pdf_symbols_are_centred_under_their_condition(built: Path) -> None:
+    offsets = symbol_offsets(built / "brief.pdf")
+    assert len(offsets) == len(requirements(reading_of(built)))
+    # Centred: a glyph off by less than a point (left-aligned in its column, 2 pt or more).
+    assert max(offsets) < 1, offsets

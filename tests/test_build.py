@@ -21,7 +21,10 @@ def test_pdf_has_title_version_and_draft_status(built: Path) -> None:
     text = pdf_text(built / "brief.pdf")
     flat = " ".join(text.split())
     assert "Integrating Russia into a Western security framework" in flat
-    assert re.search(r"Version 0\.1\.0-dev\+[0-9a-f]{8} · DRAFT", flat)
+    # The title block shows the version a reader cites; the method section gives it in full,
+    # with the build's content hash.
+    assert re.search(r"Version 0\.1\.0-dev · DRAFT", flat)
+    assert re.search(r"DRAFT v0\.1\.0-dev\+[0-9a-f]{8} · ", flat)
 
 
 def test_pdf_is_a4_with_page_numbers(built: Path) -> None:
@@ -47,5 +50,6 @@ def test_draft_version_carries_content_hash(project: Path) -> None:
     reading.write_text(reading.read_text() + "\n# a comment changes the content\n")
     assert content_hash(project, seed.path) != before
     meta = brief_metadata(seed, "0.1.0-dev+abc", "draft", 0, "pandoc 3")
-    assert meta["subtitle"] == "Version 0.1.0-dev+abc · DRAFT"
+    assert meta["subtitle"] == "Version 0.1.0-dev · DRAFT · 1970-01-01"
+    assert meta["build_line"] == "DRAFT v0.1.0-dev+abc · 1970-01-01 · pandoc 3"
     assert meta["date"] == "1970-01-01"

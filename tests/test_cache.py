@@ -775,7 +775,7 @@ def test_no_change_cli_build_imports_nothing_heavy(built: Path) -> None:
     code = (
         "import sys\n"
         "from briefkit.cli import main\n"
-        f"rc = main(['--root', {str(root)!r}, 'build', '--engine', 'pandoc'])\n"
+        f"rc = main(['--root', {str(root)!r}, 'build', '--seed', {SEED!r}, '--engine', 'pandoc'])\n"
         f"print(rc, sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     proc = subprocess.run(

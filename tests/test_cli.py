@@ -120,10 +120,11 @@ def test_new_refuses_to_overwrite_an_existing_seed(
     article = tmp_path / "other.txt"
     article.write_text("Something else.\n", encoding="utf-8")
     before = (project / "seeds" / SEED / "article.txt").read_bytes()
+    seeds = sorted(p.name for p in (project / "seeds").iterdir())
     assert main(["--root", str(project), "new", SEED, "--from", str(article)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert (project / "seeds" / SEED / "article.txt").read_bytes() == before
-    assert sorted(p.name for p in (project / "seeds").iterdir()) == [SEED]
+    assert sorted(p.name for p in (project / "seeds").iterdir()) == seeds
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from briefkit import command, escape
 from briefkit.artifacts import Artifacts, export_figures
-from briefkit.render.base import complete_page
+from briefkit.render.html import complete_page
 from briefkit.render.pandoc import pandoc_binary
 
 from .hostile import HOSTILE, PLOTLY_MARKUP

@@ -22,6 +22,7 @@ from .conftest import copy_project
 from .hostile import HOSTILE, PLOTLY_MARKUP
 from .pdf import pdf_text
 from .test_brief import SECTIONS
+from .test_brief_page1 import SUMMARY_PARTS
 from .test_escape import svg_texts
 
 pytestmark = pytest.mark.build
@@ -255,6 +256,9 @@ def plain(content: dict[str, Any]) -> str:
         return str(content["text"])
     if content.get("func") == "space":
         return " "
+    if content.get("func") == "smartquote":
+        # An apostrophe of the brief's own text ("The author's"), as typst sets it.
+        return "\u201d" if content.get("double") else "\u2019"
     return "".join(plain(child) for child in content.get("children", []))
 
 
@@ -286,10 +290,10 @@ def test_hostile_tables_keep_every_row_in_html_and_typst(hostile_build: Path, br
     }
     # Data made no heading: only the outline's title and the brief's own sections.
     headings = json.loads(typst.query(str(typ), "heading", root=str(hostile_build)))
-    # (The PDF's outline follows the executive summary; the argument's own outline, a sub-heading
-    # of the brief's text, follows its tables.)
+    # (The PDF's outline follows page 1's summary and its parts; the argument's own outline, a
+    # sub-heading of the brief's text, follows its tables.)
     outline = "The argument as an outline"
-    expected = [SECTIONS[0], "Contents", SECTIONS[1], outline, *SECTIONS[2:]]
+    expected = [SECTIONS[0], *SUMMARY_PARTS, "Contents", SECTIONS[1], outline, *SECTIONS[2:]]
     assert [plain(h["body"]) for h in headings] == expected
 
 

@@ -53,6 +53,7 @@ def test_project_has_the_three_notebooks() -> None:
         "arguments",
         "conditions",
         "fidelity",
+        "summary",
         "timeline",
     ]
 

@@ -254,7 +254,7 @@ def test_preview_follows_edits_in_the_browser(tmp_path: Path, browser: Any) -> N
     root = copy_project(tmp_path / "project")
     reading = root / "seeds" / SEED / "reading.yaml"
     text_line, quote_line = first_claim(reading)
-    with preview(root, stop=signal.SIGINT) as running:
+    with preview(root, "--seed", SEED, stop=signal.SIGINT) as running:
         running.wait(lambda s: s["generation"] and not s["building"])
         page = browser.new_page()
         try:
@@ -324,7 +324,8 @@ def test_preview_refuses_a_port_in_use(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "briefkit", "--root", str(root), "preview", "--port", str(port)],
+            [sys.executable, "-m", "briefkit", "--root", str(root), "preview", "--seed", SEED,
+             "--port", str(port)],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert result.returncode == 4

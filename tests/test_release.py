@@ -79,10 +79,11 @@ def fake_build(opts: BuildOptions) -> BuildResult:
 
 
 @pytest.fixture
-def faked(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The project, with the render step of releases faked (for tests about publishing)."""
+def faked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project with its first seed only (so releases and diffs may leave out --seed), with
+    the render step of releases faked (for tests about publishing)."""
     monkeypatch.setattr(rel, "run_build", fake_build)
-    return project
+    return copy_project(tmp_path / "project", seeds=(SEED,))
 
 
 def do_release(
@@ -348,7 +349,7 @@ def test_diff_command_prints_changes_between_releases(
     assert out == list(result.changes)
     assert "claims: changed C1: text" in out[0]
     assert "measures: changed M2: requires" in out
-    assert "condition-matrix: changed cell M2, K2: 'required' → ''" in out
+    assert "condition-matrix: changed cell M2, K2: 'required' → (empty)" in out
     changes_md = (faked / "dist" / SEED / "v0.2.0" / "CHANGES.md").read_text()
     assert "## v0.2.0 (1970-01-01)\n\nSince v0.1.1:\n\n- claims: changed C1" in changes_md
     assert "## v0.1.1 (1970-01-01)\n\nFirst release." in changes_md
@@ -554,7 +555,7 @@ def test_diff_table_compares_cells_with_rows_keyed_by_id() -> None:
         "condition-matrix: added row M3",
         "condition-matrix: removed row M2",
         "condition-matrix: added column K2",
-        "condition-matrix: changed cell M1, K1: 'required' → ''",
+        "condition-matrix: changed cell M1, K1: 'required' → (empty)",
     ]
 
 
@@ -592,6 +593,25 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(
     assert [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)] == []
 
 
+@pytest.mark.build
+def test_a_release_publishes_word_with_its_version_and_status(
+    released_twice: tuple[Path, Path],
+) -> None:
+    import docx
+
+    target = released_twice[0] / "dist" / SEED / "v0.1.1"
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["formats"]["docx"] == "brief.docx"
+    document = docx.Document(str(target / "brief.docx"))
+    assert document.core_properties.version == "0.1.1"
+    assert document.paragraphs[1].text == "Version 0.1.1 · Release · 1970-01-01"
+    assert manifest["outputs"]["brief.docx"] == file_sha256(target / "brief.docx")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def pdf_text(path: Path) -> str:
     return " ".join(read_pdf_text(path).split())
 
@@ -611,7 +631,7 @@ def test_reading_change_appears_in_changes_md_and_in_the_brief(
     target = root / "dist" / SEED / "v0.2.0"
     changes = (target / "CHANGES.md").read_text()
     assert "- claims: changed C1: text “The longer the West delays a dialogue" in changes
-    assert "- matrix-energy: changed cell M2, K2: 'Required (stated)' → '—'" in changes
+    assert "- matrix-energy: changed cell M2, K2: 'Stated' → (empty)" in changes
     assert result.changes[0].startswith("claims: changed C1")
     pdf = pdf_text(target / "brief.pdf")
     assert "What changed since v0.1.1" in pdf

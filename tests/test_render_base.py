@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from briefkit.errors import RenderFailed
-from briefkit.render.base import PLOTLY_ASSET, PLOTLY_PLACEHOLDER, complete_page
+from briefkit.render.html import PLOTLY_ASSET, PLOTLY_PLACEHOLDER, complete_page
 
 
 def write_build(tmp_path: Path, html: str) -> Path:

@@ -10,17 +10,26 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 
 from briefkit.build import BuildOptions, run_build
 from briefkit.escape import visible
 from briefkit.render.base import RenderJob
-from briefkit.render.docx import REFERENCE_DOC, make_reproducible, reference_doc
-from briefkit.render.pandoc import PandocEngine, default_reference_doc
+from briefkit.render.docx import (
+    HEADER,
+    REFERENCE_DOC,
+    default_reference_doc,
+    make_reproducible,
+    reference_doc,
+    show_properties,
+)
+from briefkit.render.pandoc import PandocEngine, pandoc_binary
 
 from .conftest import SEED, copy_project
 from .test_brief import SECTIONS
 
 REPO = Path(__file__).resolve().parents[1]
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 EPOCH = 1764000000
 #: The only fields a brief may hold: the template's (running header, page numbers) and the
 #: filter's outline. Seed text never becomes a field.
@@ -67,7 +76,8 @@ def docx_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_reference_doc_is_what_the_code_makes() -> None:
-    assert reference_doc(default_reference_doc()) == (REPO / REFERENCE_DOC).read_bytes()
+    made = reference_doc(default_reference_doc(pandoc_binary()))
+    assert made == (REPO / REFERENCE_DOC).read_bytes()
 
 
 def test_make_reproducible_dates_everything_at_the_build_and_sets_the_version(
@@ -92,6 +102,33 @@ def test_make_reproducible_dates_everything_at_the_build_and_sets_the_version(
     first = path.read_bytes()
     make_reproducible(path, tmp_path, 1764000000)
     assert path.read_bytes() == first
+
+
+def test_header_fields_show_the_properties_as_text_never_as_markup() -> None:
+    from xml.etree import ElementTree as ET
+
+    hostile = '</w:t><w:fldSimple w:instr="INCLUDETEXT x"/> { PAGE } & "q"'
+    value = hostile.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    custom = (
+        '<Properties xmlns:vt="v"><property fmtid="f" pid="2" name="bk-stamp">'
+        f"<vt:lpwstr>{value}</vt:lpwstr></property></Properties>"
+    )
+    parts = {
+        "docProps/custom.xml": custom.encode(),
+        "word/header1.xml": HEADER.encode(),
+        "word/document.xml": b"<w:document/>",
+    }
+    show_properties(parts)
+    header = parts["word/header1.xml"].decode()
+    texts = [t.text for t in ET.fromstring(header).iter(f"{{{W}}}t")]
+    # The stamp shows as written; the title, which has no property here, keeps its placeholder.
+    assert texts == ["Title", hostile]
+    assert re.findall(r"<w:instrText[^>]*>([^<]*)<", header) == [
+        " DOCPROPERTY bk-title ",
+        " DOCPROPERTY bk-stamp ",
+    ]
+    assert "fldSimple" not in header.replace("&lt;w:fldSimple", "")
+    assert parts["word/document.xml"] == b"<w:document/>"
 
 
 @pytest.mark.build
@@ -132,6 +169,60 @@ def test_word_brief_core_properties_fields_and_page(docx_build: Path) -> None:
     # The build's folder is this machine's: it stays out of the file.
     with zipfile.ZipFile(path) as z:
         assert not [n for n in z.namelist() if str(docx_build).encode() in z.read(n)]
+
+
+def custom_properties(path: Path) -> dict[str, str]:
+    """The document's custom properties (docProps/custom.xml), by name."""
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("docProps/custom.xml").decode("utf-8")
+    found = re.findall(r'<property [^>]*name="([^"]+)"[^>]*><vt:lpwstr>([^<]*)</vt:lpwstr>', xml)
+    return dict(found)
+
+
+@pytest.mark.build
+def test_word_title_block_and_running_header_carry_version_and_status(docx_build: Path) -> None:
+    meta = json.loads((docx_build / "brief.json").read_text(encoding="utf-8"))
+    path = docx_build / "brief.docx"
+    document = docx.Document(str(path))
+    block = [(p.style.name, p.text) for p in document.paragraphs[:3]]
+    assert block == [
+        ("Title", meta["title"]),
+        ("Subtitle", f"Version {meta['version']} · DRAFT"),
+        ("Author", meta["author"]),
+    ]
+    # The header from page 2 shows the document properties the filter set: title and stamp.
+    props = custom_properties(path)
+    assert props["bk-title"] == meta["short_title"]
+    assert props["bk-stamp"].startswith(f"DRAFT v{meta['version']} · ")
+    header = document.sections[0].header
+    assert "DOCPROPERTY bk-stamp" in header._element.xml
+    # Shown as they are before Word updates the fields (or when it is told not to).
+    assert header.paragraphs[0].text == f"{meta['short_title']}\t{meta['stamp']}"
+    assert not document.sections[0].first_page_header.paragraphs[0].text
+
+
+@pytest.mark.build
+def test_word_tables_have_a_repeated_header_row_in_the_briefs_table_style(
+    docx_build: Path,
+) -> None:
+    document = docx.Document(str(docx_build / "brief.docx"))
+    assert document.tables
+    for table in document.tables:
+        assert table.style is not None
+        assert table.style.name == "Table"
+        look = table._tbl.tblPr.find(qn("w:tblLook"))
+        assert look is not None
+        assert look.get(qn("w:firstRow")) == "1"
+        header = table.rows[0]._tr.trPr
+        assert header is not None
+        assert header.find(qn("w:tblHeader")) is not None
+        assert all(row._tr.trPr is None or row._tr.trPr.find(qn("w:tblHeader")) is None
+                   for row in table.rows[1:])  # fmt: skip
+    # The style's header row: bold, shaded, a navy rule under it.
+    style = document.styles["Table"].element.xml
+    first_row = style[style.index('w:type="firstRow"') :]
+    assert "<w:b/>" in first_row.replace(" ", "")
+    assert 'w:fill="EEEEEE"' in first_row
 
 
 @pytest.mark.build

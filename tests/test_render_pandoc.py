@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from briefkit.errors import RenderFailed
-from briefkit.render import pandoc as pandoc_engine
+from briefkit.render import formats
 from briefkit.render.base import RenderJob, verify_output
 from briefkit.render.formats import HTML, PDF
-from briefkit.render.pandoc import PandocEngine, compile_typst, pandoc_args
+from briefkit.render.pandoc import PandocEngine, pandoc_args
+from briefkit.render.pdf import compile_typst
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,7 +98,7 @@ def test_interrupt_while_rendering_leaves_no_partial_output(
         output.write_bytes(b"%PDF-1.7\n half a page")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pandoc_engine, "compile_typst", interrupted)
+    monkeypatch.setitem(formats.REGISTRY, "pdf", dataclasses.replace(PDF, compile=interrupted))
     with pytest.raises(KeyboardInterrupt):
         PandocEngine().render(job)
     assert leftovers(job) == ["brief.typ"]  # the complete intermediate; no brief.pdf(.tmp)

@@ -12,7 +12,7 @@ import pytest
 
 from briefkit import command
 from briefkit.errors import RenderFailed
-from briefkit.render.base import complete_page
+from briefkit.render.html import complete_page
 from briefkit.render.pandoc import pandoc_binary
 
 REPO = Path(__file__).resolve().parents[1]

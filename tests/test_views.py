@@ -93,7 +93,9 @@ def contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def test_condition_matrix_labels_are_legible() -> None:
-    """White cell labels (conditions.ipynb) on every requirement colour: WCAG AA, 4.5:1."""
-    for _, colour in views.REQUIREMENT_SCALE[1:]:
-        assert contrast("#ffffff", colour) >= 4.5, colour
+def test_sequencing_gates_stand_out() -> None:
+    """The sequencing view's gates (conditions.ipynb) on its lanes and on the page: WCAG 1.4.11,
+    3:1 for graphical objects."""
+    for colour in views.GATE_COLOURS.values():
+        assert contrast(views.PALE, colour) >= 3, colour
+        assert contrast("#ffffff", colour) >= 3, colour

@@ -21,6 +21,8 @@ The brief uses this small subset of syntax, which both engines support:
   ::: {.bk-article name="article"}       the annotated article from texts/article.json: numbered
                                          paragraphs, quoted spans marked with their items' ids
   ::: {.bk-toc}                          the PDF's table of contents (HTML puts its own at the top)
+  ::: {.bk-box}                          a box set apart from the text (HTML, PDF; plain in Word);
+                                         .bk-summary (page 1, set tighter), .bk-columns (two) alike
   []{.bk-text name="thesis"}             an inline text from texts/thesis.json
   []{.bk-meta key="version"}             a field of brief.json
   ::: {.bk-list key="changes"}           a bullet list from a list field of brief.json
@@ -494,7 +496,7 @@ local function set_meta(meta)
   meta.title = text(brief.title)
   meta.subtitle = text(brief.subtitle)
   -- The date is in the status line (stamp); leaving it out of the title block keeps the
-  -- executive summary on page 1.
+  -- summary on page 1.
   if brief.author then
     meta.author = { text(brief.author) }
     if quarto ~= nil then
@@ -720,7 +722,8 @@ local function expand_div(el)
     return make_article(attr_name(el))
   elseif el.classes:includes("bk-toc") then
     if is_typst() then
-      return { pandoc.RawBlock("typst", "#outline(depth: 1)") }
+      -- Page 1 is the summary, whole: the outline starts page 2.
+      return { pandoc.RawBlock("typst", "#pagebreak(weak: true)\n#outline(depth: 1)") }
     elseif is_format("docx") then
       return { pandoc.RawBlock("openxml", WORD_TOC) }
     end
@@ -741,6 +744,38 @@ local function expand_span(el)
   end
 end
 
+-- Page 1's blocks that typst lays out apart from the text: the summary (set tighter, to fit on
+-- page 1), a box (the analyst's assessment) and two columns. In HTML a div that brief.css
+-- draws; in typst a call of the static function of the same name in brief-typst.typ around
+-- the div's content; in any other writer (Word) its content, plain. Runs after the expansion
+-- pass, so the content is the expanded lists.
+local LAYOUT_CLASSES = { "bk-summary", "bk-box", "bk-columns" }
+
+local function make_layout(el)
+  if el.classes:includes("bk-status") and not is_html() then
+    -- The status line is the HTML page's banner; the PDF and Word give version, status and
+    -- date in the title block (subtitle), and on every later page in the running header.
+    return {}
+  end
+  local class = nil
+  for _, c in ipairs(LAYOUT_CLASSES) do
+    if el.classes:includes(c) then
+      class = c
+    end
+  end
+  if class == nil then
+    return nil
+  elseif is_html() then
+    return el
+  elseif is_typst() then
+    local blocks = pandoc.Blocks({ pandoc.RawBlock("typst", "#" .. class .. "[") })
+    blocks:extend(el.content)
+    blocks:insert(pandoc.RawBlock("typst", "]"))
+    return blocks
+  end
+  return el.content
+end
+
 -- Runs before the expansion pass, so that nothing inside a dropped block is looked up.
 local function drop_optional(el)
   if el.classes:includes("bk-optional") and not present(brief[el.attributes["key"] or ""]) then
@@ -755,6 +790,7 @@ return {
   { Div = note_tables },
   { Div = note_article },
   { Div = expand_div, Span = expand_span },
+  { Div = make_layout },
   { Pandoc = add_stamp },
   { Pandoc = add_frame },
 }

@@ -337,10 +337,16 @@ def export_figures(
 ) -> list[Path]:
     """Make each figure's HTML div (pinned id) and its static files (one Chromium).
 
-    ``static`` names the static files wanted ("svg" for the PDF, "png" for Word; True means
-    SVG only, False none). ``specs`` are the figure JSON files to export (default: all).
+    ``static`` names the static figure types wanted (``briefkit.render.formats.FIGURE_TYPES``;
+    True means those of the default formats, False none). ``specs`` are the figure JSON files
+    to export (default: all).
     """
-    kinds = ("svg",) if static is True else () if static is False else tuple(static)
+    from briefkit.render.formats import DEFAULT_FORMATS, static_figure_types
+
+    if isinstance(static, bool):
+        kinds = static_figure_types(DEFAULT_FORMATS) if static else ()
+    else:
+        kinds = tuple(static)
     import plotly.io as pio
 
     specs = figure_specs(build_dir) if specs is None else specs
@@ -369,13 +375,12 @@ def export_figures(
     return written
 
 
-#: Pixels per CSS pixel of PNG figures: sharp in print at a page's width.
-PNG_SCALE = 2
-
-
 def _export_static(
     build_dir: Path, figures: list[tuple[str, Any]], kinds: Sequence[str]
 ) -> list[Path]:
+    from briefkit.render.formats import figure_type
+
+    types = [figure_type(kind) for kind in kinds]
     paths = []
     # The session start_chromium opened stays open for the next export; else one of our own.
     with chromium_session() as chromium:
@@ -383,14 +388,15 @@ def _export_static(
             _pin_trace_uids(fig, name)
             layout = fig.get("layout", {})
             width, height = layout.get("width") or 900, layout.get("height") or 450
-            if "svg" in kinds:
-                svg = chromium.svg(fig, width, height)
-                path = build_dir / "figures" / f"{name}.svg"
-                path.write_text(_pin_svg_ids(svg, name), encoding="utf-8")
-                paths.append(path)
-            if "png" in kinds:
-                path = build_dir / "figures" / f"{name}.png"
-                path.write_bytes(chromium.png(fig, width, height, PNG_SCALE))
+            for kind in types:
+                data = chromium.image(fig, kind.name, width, height, kind.scale)
+                path = build_dir / "figures" / f"{name}.{kind.name}"
+                if kind.text:
+                    # A drawing in text holds plotly's random ids: pinned, for the same bytes.
+                    text = _pin_svg_ids(data.decode("utf-8"), name)
+                    path.write_text(text, encoding="utf-8")
+                else:
+                    path.write_bytes(data)
                 paths.append(path)
     logger.debug("exported %d static figure file(s) (%s)", len(paths), ", ".join(kinds))
     return paths

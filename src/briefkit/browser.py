@@ -300,8 +300,8 @@ def _browser_errors() -> tuple[type[BaseException], ...]:
 class Session:
     """One headless Chromium driven by kaleido on its own event-loop thread; waits bounded.
 
-    The browser starts in the background as soon as the session is made; :meth:`svg` waits for
-    it. :meth:`close` cancels what is under way, stops the browser, and kills what is left.
+    The browser starts in the background as soon as the session is made; :meth:`image` waits
+    for it. :meth:`close` cancels what is under way, stops the browser, and kills what is left.
     """
 
     def __init__(self, exe: str, timeout: float) -> None:
@@ -354,16 +354,18 @@ class Session:
         """Wait (bounded) for the browser to have started."""
         self._wait(self._opening, "start")
 
-    def svg(self, fig: Any, width: int, height: int) -> str:
-        """Draw the plotly figure ``fig`` (a dict) as SVG text."""
-        data = self._draw(fig, {"format": "svg", "width": width, "height": height})
-        return data.decode("utf-8") if isinstance(data, bytes) else str(data)
+    def image(
+        self, fig: Any, kind: str, width: int, height: int, scale: int | None = None
+    ) -> bytes:
+        """Draw the plotly figure ``fig`` (a dict) as a ``kind`` image file (kaleido's format).
 
-    def png(self, fig: Any, width: int, height: int, scale: int) -> bytes:
-        """Draw the plotly figure ``fig`` (a dict) as a PNG image, ``scale`` pixels per pixel."""
-        opts = {"format": "png", "width": width, "height": height, "scale": scale}
+        ``scale`` (pixels per CSS pixel) is passed only when given: a vector drawing has none.
+        """
+        opts: dict[str, Any] = {"format": kind, "width": width, "height": height}
+        if scale is not None:
+            opts["scale"] = scale
         data = self._draw(fig, opts)
-        return data if isinstance(data, bytes) else bytes(data)
+        return data if isinstance(data, bytes) else str(data).encode("utf-8")
 
     def _draw(self, fig: Any, opts: dict[str, Any]) -> Any:
         """kaleido's drawing of ``fig`` with ``opts``, waited for at most the timeout."""

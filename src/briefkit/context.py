@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from briefkit import __version__, command, fingerprint, notebooks
 from briefkit.errors import BriefkitError, EnvironmentProblem, InputError
 from briefkit.render import DEFAULT_FORMATS, get_engine, static_figure_types
+from briefkit.render.formats import render_tools
 from briefkit.seeds import build_dir, seed_dir
 from briefkit.stamps import Stamp, StepCache
 
@@ -43,7 +44,8 @@ NOTEBOOK_DEPS = (
     *READING_DEPS, "papermill", "nbclient", "nbformat", "ipykernel", "jupyter-client", "plotly",
 )  # fmt: skip
 FIGURE_DEPS = ("plotly", "kaleido")
-RENDER_DEPS = ("pypandoc-binary", "typst")
+#: pandoc's wheel and what the formats compile with (the registry's tools: typst).
+RENDER_DEPS = ("pypandoc-binary", *render_tools())
 
 
 @dataclass

@@ -137,6 +137,11 @@ def _row_key(row: Sequence[str]) -> str:
     return row[0].split(":", 1)[0].strip() if row else ""
 
 
+def _cell_text(value: str) -> str:
+    """A cell's text as a change shows it: quoted, or "(empty)" (a matrix's blank cell)."""
+    return repr(value) if value else "(empty)"
+
+
 def diff_table(name: str, old: Table, new: Table) -> list[Change]:
     """Compare two tables cell by cell; rows keyed by their first column, columns by header."""
     if not old or not new:
@@ -154,7 +159,8 @@ def diff_table(name: str, old: Table, new: Table) -> list[Change]:
         for col in new_cols[1:]:
             if col in old_cols and before[key].get(col, "") != row.get(col, ""):
                 was, now = before[key].get(col, ""), row.get(col, "")
-                changes.append(Change("changed", name, f"cell {key}, {col}", f"{was!r} → {now!r}"))
+                shown = f"{_cell_text(was)} → {_cell_text(now)}"
+                changes.append(Change("changed", name, f"cell {key}, {col}", shown))
     return changes
 
 

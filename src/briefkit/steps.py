@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefkit import artifacts, fingerprint, history, notebooks
+from briefkit import artifacts, fingerprint, history, notebooks, present
 from briefkit.context import FIGURE_DEPS, NOTEBOOK_DEPS, RENDER_DEPS, BuildContext, Ran, day
 from briefkit.errors import RenderFailed
 from briefkit.render import FORMATS, RenderJob, verify_output
@@ -23,6 +23,7 @@ from briefkit.stamps import StepCache, read_artifact_log
 
 if TYPE_CHECKING:
     from briefkit.reading import Seed
+    from briefkit.reading.model import Source
 
 logger = logging.getLogger("briefkit")
 
@@ -331,35 +332,71 @@ def export_step(ctx: BuildContext) -> None:
     artifacts.write_downloads(ctx.build)
 
 
+#: How a source's date or outlet is known, in words (source.yaml's ``status``).
+KNOWN_AS = {
+    "stated": "stated in the article",
+    "implied": "implied by the article, not stated",
+    "inferred": "inferred by the analyst, not stated",
+}
+
+
+def source_line(src: Source) -> str:
+    """Page 1's source line in plain words: author and affiliation, outlet (or that it is not
+    stated), the article's date and how it is known, and whose the title is."""
+    by = src.author + (f" ({src.affiliation})" if src.affiliation else "")
+    parts = [f"Article by {by}."]
+    if src.outlet.value:
+        how = KNOWN_AS.get(src.outlet.status or "", "")
+        parts.append(f"Published in {src.outlet.value}" + (f" ({how})." if how else "."))
+    else:
+        parts.append("Outlet not stated.")
+    if src.date.value:
+        length = len(src.date.value)
+        precision = "day" if length == 10 else "month" if length == 7 else "year"
+        when = present.date_span(src.date.value, precision).label
+        how = KNOWN_AS.get(src.date.status or "", src.date.basis.rstrip("."))
+        parts.append(f"Dated {when} ({how}).")
+    else:
+        parts.append("Date not stated.")
+    if src.title.status in ("implied", "inferred"):
+        parts.append("Working title by the analyst.")
+    return " ".join(parts)
+
+
+def public_version(version: str) -> str:
+    """The version a reader sees on every page: without the build metadata after "+" (the
+    content hash of a draft), which the brief's method section gives in full."""
+    return version.split("+", 1)[0]
+
+
 def brief_metadata(
     seed: Seed, version: str, status: str, timestamp: int, engine: str, content: str = ""
 ) -> dict[str, str]:
-    """The fields of brief.json that the brief's title block and stamps show."""
+    """The fields of brief.json that the brief's title block, stamps and method section show."""
     src = seed.source
     date = day(timestamp)
     label = "DRAFT" if status == "draft" else "Release"
     title = src.title.value or seed.slug
-    by = src.author + (f", {src.affiliation}" if src.affiliation else "")
-    outlet = src.outlet.value or "outlet not stated in the text"
-    when = src.date.value or "date not stated in the text"
-    if src.date.value and src.date.status in ("implied", "inferred"):
-        when += f" ({'implied' if src.date.status == 'implied' else 'inferred by the analyst'})"
+    shown = public_version(version)
     analysts = seed.brief.byline() if seed.brief else None
     return {
         "title": f"{title}: a policy brief",
         "short_title": title,
-        "subtitle": f"Version {version} · {label}",
+        "subtitle": f"Version {shown} · {label} · {date}",
         "date": date,
         "author": f"Analysis by {analysts} of an article by {src.author}"
         if analysts
         else f"Analysis of an article by {src.author}",
         "version": version,
         "status": status,
-        "stamp": f"{label} v{version} · {date} · {engine}",
+        # Page 1 and the running header: version and status. What the build was made with and
+        # of (engine, tool versions, content hash) is the method section's build_line.
+        "stamp": f"{label} v{shown} · {date}",
+        "build_line": f"{label} v{version} · {date} · {engine}",
         "content_hash": content,
         "content_line": f"content sha256 {content[:12]}" if content else "",
         "engine": engine,
-        "source_line": f"{by}. {outlet}. Date: {when}.",
+        "source_line": source_line(src),
     }
 
 

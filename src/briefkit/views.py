@@ -7,9 +7,11 @@ imported (a notebook imports it where it draws).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,7 +20,7 @@ import pandas as pd
 from briefkit import present
 from briefkit.artifacts import Artifacts
 from briefkit.frames import Frames
-from briefkit.reading.model import Proposal, Reading
+from briefkit.reading.model import Event, Proposal, Reading
 from briefkit.reading.seed import Seed, load_seed
 
 #: The brief's colours. briefing/brief.css and briefing/brief-typst.typ cannot import them:
@@ -38,14 +40,6 @@ RED = PALETTE["red"]
 AMBER = PALETTE["amber"]
 GREY = PALETTE["grey"]
 PALE = PALETTE["pale"]
-
-#: A stance as a number for heatmaps: support high, opposition low.
-STANCE_SCORE = {"supports": 2, "mixed": 0.5, "neutral": 0, "wary": -1, "opposes": -2}
-#: Heatmap colours over STANCE_SCORE (-2 .. 2): red through a neutral grey to green.
-STANCE_SCALE = [[0, RED], [0.25, "#e8b4bc"], [0.5, "#f4f4f4"], [0.75, "#a8d5c2"], [1, GREEN]]
-#: Heatmap colours of a requirement: none (0), implied or inferred (1), stated (2). The two
-#: with a white label are dark enough for it (contrast >= 4.5:1, WCAG AA).
-REQUIREMENT_SCALE = [[0, PALE], [0.5, "#4a6a8c"], [1, NAVY]]
 
 
 class Setup(NamedTuple):
@@ -100,6 +94,352 @@ def marked(links: pd.DataFrame) -> pd.DataFrame:
     return links.assign(condition=condition)
 
 
+# --- page 1 and the signposts: the reading in words, without bare ids ---------------------------
+
+#: A list entry of a text (briefkit.artifacts.ENTRY_KEYS): a string or {lead, text, items}.
+Entry = str | dict[str, Any]
+
+#: How firmly something is known, weakest last: a chain of links is as firm as its weakest.
+STATUS_ORDER = ("stated", "implied", "inferred")
+#: A basis in running text: "(implied)", "(the analyst's inference)".
+BASIS_WORDS = {"stated": "stated", "implied": "implied", "inferred": "the analyst's inference"}
+#: Page 1's words when a reading has no assessment (it is optional).
+NO_ASSESSMENT = (
+    "Not recorded: the reading has no assessment of its own, so this brief sets out the "
+    "author's argument without judging it."
+)
+#: The assessment box's words then.
+NO_ASSESSMENT_BOX = (
+    "The reading records no judgements, gaps, implications or options of the analyst's."
+)
+
+
+def weakest(statuses: Iterable[str]) -> str:
+    """The weakest of some bases: stated < implied < inferred."""
+    return max(statuses, key=STATUS_ORDER.index, default="stated")
+
+
+def reading_ids(reading: Reading) -> set[str]:
+    """Every id the reading's texts may refer to: items, actors, the thesis, the assessment's."""
+    ids = {reading.thesis.id, *(item.id for item in reading.items())}
+    ids |= {actor.id for actor in reading.actors}
+    if reading.assessment is not None:
+        ids |= {entry.id for _, _, entry in reading.assessment.entries()}
+    return ids
+
+
+def without_ids(text: str, ids: Iterable[str]) -> str:
+    """``text`` without its references to items by id, for a reader who cannot follow them.
+
+    A parenthesis of nothing but ids (and perhaps their basis) goes ("the conditions (K1, K2)
+    are" -> "the conditions are"); ids opening a parenthesis go ("(C13, on alignment)" ->
+    "(on alignment)"). An id that is a word of the sentence ("treating E1 as ...") stays.
+    """
+    known = sorted(set(ids), key=len, reverse=True)
+    if not known:
+        return text
+    one = "(?:" + "|".join(re.escape(i) for i in known) + ")"
+    refs = rf"(?<![\w-]){one}(?:(?:\s*,\s*|\s+and\s+|\s*[-\u2013]\s*){one})*(?![\w-])"
+    text = re.sub(rf"\s*\(\s*{refs}(?:\s+(?:stated|implied|inferred))?\s*\)", "", text)
+    return re.sub(rf"\(\s*{refs}\s*,?\s+", "(", text)
+
+
+def first_clause(text: str, limit: int = 100) -> str:
+    """A long item text cut to its first clause (before ": ", "; " or a dash); no final stop."""
+    text = text.strip()
+    if len(text) > limit:
+        cuts = [text.find(mark) for mark in (": ", "; ", " \u2014 ")]
+        cut = min((c for c in cuts if c > 20), default=-1)
+        if cut > 0:
+            text = text[:cut]
+    return text.rstrip(".")
+
+
+def _sentence_with(text: str, mark: str | None) -> str:
+    """``text`` as a sentence, with ``(mark)`` before its final stop when given."""
+    text = text.rstrip().rstrip(".")
+    if mark and text.endswith(")"):
+        # "norms (strict compliance)" -> "norms (strict compliance; implied)", not "...) (implied)".
+        return f"{text[:-1]}; {mark})."
+    return f"{text} ({mark})." if mark else f"{text}."
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _condition_mark(bases: list[str], total: int) -> str | None:
+    """How a package's proposals know one condition: None when all state it."""
+    counts = {b: bases.count(b) for b in STATUS_ORDER if b in bases}
+    if len(counts) == 1 and len(bases) == total:
+        only = next(iter(counts))
+        return None if only == "stated" else BASIS_WORDS[only]
+    parts = [f"{BASIS_WORDS[b]} for {n}" for b, n in counts.items()]
+    return ", ".join(parts) + f" of {_plural(total, 'proposal')}"
+
+
+def domain_labels(reading: Reading) -> dict[str, str]:
+    """The domains of the reading's proposals, id -> label, declared ones first, in order."""
+    labels = {d: label for d, label in reading.domains.items()}
+    for p in reading.proposals:
+        labels.setdefault(p.domain, p.domain)
+    used = {p.domain for p in reading.proposals}
+    return {d: label for d, label in labels.items() if d in used}
+
+
+def proposal_packages(reading: Reading) -> list[Entry]:
+    """The author's proposals grouped by domain, for page 1: each package's conditions written
+    out in words (marked where the article does not state them), its proposals as items."""
+    conditions = {c.id: c for c in reading.conditions}
+    packages: list[Entry] = []
+    for domain, label in domain_labels(reading).items():
+        proposals = [p for p in reading.proposals if p.domain == domain]
+        bases: dict[str, list[str]] = {}
+        for p in proposals:
+            for link in p.conditions:
+                own = conditions[link.id].status if link.id in conditions else "stated"
+                bases.setdefault(link.id, []).append(weakest([link.basis(p.status), own]))
+        known = {k: _condition_mark(b, len(proposals)) for k, b in bases.items() if k in conditions}
+        marks = set(known.values())
+        # One mark shared by every condition is said once, before them.
+        shared = marks.pop() if len(known) > 1 and len(marks) == 1 else None
+        said = [_sentence_with(conditions[k].text, None if shared else m) for k, m in known.items()]
+        if said:
+            word = "Condition" if len(said) == 1 else "Conditions"
+            text = f"{word}{f' ({shared})' if shared else ''}: " + " ".join(said)
+        elif all(p.conditional is False for p in proposals):
+            text = "Without conditions."
+        else:
+            text = "The article attaches no condition."
+        items: list[Entry] = []
+        for p in proposals:
+            note = ""
+            if p.conditional is False:
+                note = " (without conditions)"
+            elif p.conditional == "unstated":
+                note = " (no condition stated for it)"
+            items.append(first_clause(p.text) + note)
+        packages.append(
+            {"lead": f"{label}:", "text": f"{_plural(len(proposals), 'proposal')}. {text}",
+             "items": items}
+        )  # fmt: skip
+    return packages
+
+
+def bottom_line(reading: Reading) -> list[Entry]:
+    """What the author argues and what the analyst makes of it (or that it is not recorded)."""
+    ids = reading_ids(reading)
+    a = reading.assessment
+    return [
+        {"lead": "What the author argues:", "text": without_ids(reading.thesis.text, ids)},
+        {
+            "lead": "What the analyst makes of it:",
+            "text": without_ids(a.bottom_line, ids) if a is not None else NO_ASSESSMENT,
+        },
+    ]
+
+
+def rating(probability: str | None, confidence: str | None) -> str | None:
+    """A judgement's probability and confidence in words: "Unlikely, moderate confidence."."""
+    parts = [p for p in (probability, f"{confidence} confidence" if confidence else None) if p]
+    if not parts:
+        return None
+    said = ", ".join(parts)
+    return said[0].upper() + said[1:] + "."
+
+
+def assessment_entries(reading: Reading) -> list[Entry]:
+    """The analyst's assessment for page 1's box: judgements rated on the declared yardstick,
+    gaps, implications (with their audience) and options; parts the reading leaves out are left
+    out, and a reading without an assessment says so."""
+    a = reading.assessment
+    if a is None:
+        return [NO_ASSESSMENT_BOX]
+    ids = reading_ids(reading)
+
+    def entry(lead: str | None, text: str) -> Entry:
+        return {"lead": lead, "text": without_ids(text, ids)} if lead else without_ids(text, ids)
+
+    parts: list[Entry] = [
+        {
+            "lead": "Judgements",
+            "text": f"on the analyst's declared scale, {a.yardstick.name}:",
+            "items": [entry(rating(j.probability, j.confidence), j.text) for j in a.judgements],
+        }
+    ]
+    if a.gaps:
+        parts.append(
+            {"lead": "Gaps", "text": "the article leaves open:",
+             "items": [entry(None, g.text) for g in a.gaps]}
+        )  # fmt: skip
+    if a.implications:
+        parts.append(
+            {"lead": "Implications,", "text": "by audience:",
+             "items": [entry(f"For {i.audience}:", i.text) for i in a.implications]}
+        )  # fmt: skip
+    if a.options:
+        parts.append(
+            {"lead": "Options", "text": "for the reader:",
+             "items": [entry(None, o.text) for o in a.options]}
+        )  # fmt: skip
+    return parts
+
+
+@dataclass(frozen=True)
+class Signpost:
+    """Something a reader can observe that tests the article: a condition being met, or a
+    planned or predicted event, with where it stands at the brief's date."""
+
+    #: Its kind and state in a word or two, the entry's lead: "Due now:", "Condition:".
+    tag: str
+    #: What to observe, in words.
+    what: str
+    #: When it is due or what it would open, in a few words (page 1).
+    short: str
+    #: The same in a sentence or two, and its details (the body's list).
+    tests: str
+    detail: tuple[str, ...] = ()
+    #: "condition", "planned" or "predicted"; for a dated one, its state at the brief's date
+    #: ("due", "overdue", "passed").
+    kind: str = "condition"
+    state: str | None = None
+    #: How much it would open (conditions): page 1 shows those that open most.
+    weight: int = 0
+
+    def entry(self, full: bool = False) -> Entry:
+        """The signpost as a list entry: short for page 1, with its details for the body."""
+        what = _sentence_with(self.what, None)
+        if not full:
+            return {"lead": self.tag, "text": f"{what} {self.short}".strip()}
+        entry: dict[str, Any] = {"lead": self.tag, "text": f"{what} {self.tests}"}
+        if self.detail:
+            entry["items"] = list(self.detail)
+        return entry
+
+
+def due_state(span: present.DateSpan, when: str, brief_date: str) -> str:
+    """Where a planned or predicted event stands at the brief's date: "due" while its date can
+    still come, then "overdue" (a plan) or "passed" (a prediction)."""
+    if dt.date.fromisoformat(brief_date) <= span.end:
+        return "due"
+    return "overdue" if when == "planned" else "passed"
+
+
+def _labels(words: Iterable[str]) -> str:
+    """Labels in running text: "A", "A and B", "A, B and C"."""
+    seen = list(dict.fromkeys(words))
+    return seen[0] if len(seen) == 1 else ", ".join(seen[:-1]) + " and " + seen[-1]
+
+
+def _opens(reading: Reading, condition: str) -> list[str]:
+    """What meeting ``condition`` would open, one sentence each, marked by basis unless stated."""
+    opens = []
+    for p in reading.proposals:
+        for link in p.conditions:
+            if link.id == condition:
+                basis = link.basis(p.status)
+                mark = None if basis == "stated" else BASIS_WORDS[basis]
+                opens.append(_sentence_with(first_clause(p.text), mark))
+    for m in reading.measures:
+        for link in m.requires:
+            if link.id == condition:
+                basis = link.basis(m.status)
+                track = reading.tracks.get(m.track, m.track)
+                text = f"{track}, phase {m.phase.value}: {first_clause(m.text)}"
+                mark = None if basis == "stated" else BASIS_WORDS[basis]
+                opens.append(_sentence_with(text, mark))
+    return opens
+
+
+def _event_signpost(seed: Seed, event: Event, brief_date: str, judged: list[str]) -> Signpost:
+    """A planned or predicted event as a signpost: when, and whether due at the brief's date."""
+    reading = seed.reading
+    span = present.date_span(event.date, event.precision)
+    state = due_state(span, event.when, brief_date)
+    planned = event.when == "planned"
+    opened = dt.date.fromisoformat(brief_date) >= span.start
+    tag = {"due": "Due now:" if opened else "Due:", "overdue": "Overdue:", "passed": "Passed:"}
+    when = f"{'Planned' if planned else 'Predicted'} for {span.label}"
+    full = when
+    if state == "due" and opened:
+        full += f", at the latest by {span.end:%B %Y}"
+    elif state != "due":
+        full += "; did it take place?" if planned else "; did it come true?"
+    tests = "whether the plan is carried out" if planned else "the author's forecast"
+    # The claims made in the same sentences as the event are what it bears on.
+    claims = {c.id: c for c in reading.claims}
+    near = [i for s in seed.coverage().sentences if event.id in s.items for i in s.items]
+    detail = [
+        f"The claim it bears on: {_sentence_with(first_clause(claims[c].text), None)}"
+        for c in dict.fromkeys(near)
+        if c in claims
+    ]
+    detail += [f"The analyst's judgement: {t}" for t in judged]
+    return Signpost(
+        tag=tag[state],
+        what=without_ids(event.text, reading_ids(reading)),
+        short=f"{when}.",
+        tests=f"{full}. Tests {tests}.",
+        detail=tuple(detail),
+        kind=event.when,
+        state=state,
+    )
+
+
+def signposts(seed: Seed, brief_date: str) -> list[Signpost]:
+    """What to watch: every planned or predicted event (what it tests, and whether it is due,
+    overdue or passed at the brief's date, YYYY-MM-DD), then every condition (what meeting it
+    would open), those that open most first."""
+    reading = seed.reading
+    ids = reading_ids(reading)
+    labels = domain_labels(reading)
+    judged: dict[str, list[str]] = {}
+    for j in reading.assessment.judgements if reading.assessment is not None else []:
+        for item in j.rests_on:
+            judged.setdefault(item, []).append(without_ids(j.text, ids))
+    dated = [
+        _event_signpost(seed, e, brief_date, judged.get(e.id, []))
+        for e in reading.events
+        if e.when != "past"
+    ]
+    conditions: list[Signpost] = []
+    for k in reading.conditions:
+        tied = [p for p in reading.proposals if k.id in p.condition_ids]
+        domains = [labels[p.domain] for p in tied]
+        tracks = [reading.tracks.get(m.track, m.track) for m in reading.measures
+                  if k.id in m.required_ids]  # fmt: skip
+        steps = [t for t in dict.fromkeys(tracks) if t not in domains]
+        parts = [f"the {_labels(domains)} proposal{'s' if len(tied) > 1 else ''}"] if tied else []
+        if steps:
+            parts.append(f"the {_labels(steps)} steps")
+        opens = _opens(reading, k.id)
+        tag = "Condition:" if k.status == "stated" else f"Condition ({BASIS_WORDS[k.status]}):"
+        conditions.append(
+            Signpost(
+                tag=tag,
+                what=without_ids(k.text, ids),
+                short=f"Would open {', and '.join(parts)}." if parts else "",
+                tests=(f"A condition of {' and '.join(parts)}; meeting it would open:" if parts
+                       else "The article ties nothing to it."),
+                detail=tuple(opens),
+                weight=len(opens),
+            )
+        )  # fmt: skip
+    # sorted() is stable: conditions that open as much keep the reading's order.
+    return dated + sorted(conditions, key=lambda s: -s.weight)
+
+
+def watch_summary(found: Sequence[Signpost], limit: int = 5, dated: int = 3) -> list[Signpost]:
+    """Page 1's few signposts: at most ``dated`` dated ones (what is overdue or passed first,
+    then what is due, in the order found), then the conditions that open most, ``limit`` in all."""
+    first = {"overdue": 0, "passed": 0, "due": 1}
+    events = sorted((s for s in found if s.state is not None), key=lambda s: first[s.state or ""])
+    chosen = events[:dated]
+    chosen += [s for s in found if s.state is None][: limit - len(chosen)]
+    chosen += events[dated:][: limit - len(chosen)]
+    return chosen
+
+
 def condition_ids(proposal: Proposal) -> list[str]:
     """The ids of a proposal's conditions, each marked with its basis unless stated."""
     marked = []
@@ -120,18 +460,24 @@ def condition_phrase(proposal: Proposal) -> str:
 
 
 def conditions_cell(proposal: Proposal) -> str:
-    """A proposal's conditions for a table cell."""
-    ids = ", ".join(condition_ids(proposal))
-    if proposal.conditional is True:
-        return ids
+    """A proposal's conditions for a table cell: ids, each with a note in brackets unless the
+    article states it ("K1, K2 (inferred)"; the brief links each id), or words."""
     if proposal.conditional is False:
         return "Unconditional"
-    return "None stated" + (f" (by analogy: {ids})" if ids else "")
+    if proposal.conditional is True:
+        return ", ".join(condition_ids(proposal))
+    if not proposal.conditions:
+        return "None stated"
+    # The article attaches none: the analyst's analogy, said with each id.
+    return ", ".join(f"{link.id} (none stated; by analogy)" for link in proposal.conditions)
 
 
 #: How a condition matrix marks a requirement, by how the article knows it. All three are in the
 #: PDF's font (Libertinus Serif, which typst bundles) and in the usual system fonts.
 STATUS_SYMBOLS = {"stated": "\u25cf", "implied": "\u25d0", "inferred": "\u25cb"}
+#: The sequencing view's gates, by how the article knows the requirement: each stands out from the
+#: lanes' shading and the page (contrast >= 3:1, WCAG 1.4.11), amber and grey darkened for it.
+GATE_COLOURS = {"stated": NAVY, "implied": "#a86f0c", "inferred": "#66737f"}
 
 
 def basis_symbols() -> dict[str, str]:
@@ -240,7 +586,7 @@ def stance_targets(frames: Frames) -> list[str]:
     return sorted(found, key=lambda t: (order.get(t, len(order)), t))
 
 
-def short_text(text: str, width: int = 48) -> str:
+def short_label(text: str, width: int = 48) -> str:
     """A label of about ``width`` characters: ``text`` without its asides in parentheses and its
     final full stop, cut at a word with an ellipsis when longer."""
     bare = " ".join(re.sub(r"\s*\([^()]*\)", "", text).split()) or " ".join(text.split())
@@ -253,13 +599,13 @@ def short_text(text: str, width: int = 48) -> str:
 
 
 def label_lines(text: str, width: int = 32, lines: int = 2, lead: str = "") -> str:
-    """A short label of ``text`` (short_text) on at most ``lines`` lines of about ``width``
+    """A short label of ``text`` (short_label) on at most ``lines`` lines of about ``width``
     characters, joined by newlines (a figure draws each as a line); the first line leaves room
     for ``lead`` and a space (drawn before it, e.g. an id in bold)."""
     indent = " " * (len(lead) + 1) if lead else ""
     budget = width * lines - 2 - len(indent)
     while True:
-        wrapped = textwrap.wrap(short_text(text, budget), width, initial_indent=indent)
+        wrapped = textwrap.wrap(short_label(text, budget), width, initial_indent=indent)
         # Words that do not fill their lines can need one more: cut shorter until they fit.
         if len(wrapped) <= lines or budget <= width // 2:
             break
@@ -273,35 +619,15 @@ def item_words(frames: Frames, item: str, width: int = 56) -> str:
     """An item named in words for a table cell: ``P0: Involve …``, ``The thesis: …``."""
     if item not in frames.items.index:
         return item
-    text = short_text(str(frames.items.text[item]), width)
+    text = short_label(str(frames.items.text[item]), width)
     lead = "The thesis" if frames.items.group[item] == "thesis" else item
     return f"{lead}: {text}"
-
-
-def drop_empty(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
-    """``frame`` without the columns (other than ``keep``) and rows that are entirely empty
-    (missing or blank text)."""
-    text = frame.astype("string").fillna("")
-    blank = text.apply(lambda column: column.str.strip().eq(""))
-    columns = [c for c in frame.columns if c in keep or not blank[c].all()]
-    kept: pd.DataFrame = frame.loc[~blank[columns].all(axis=1), columns]
-    return kept
-
-
-def fitted(
-    frame: pd.DataFrame, labels: Mapping[str, str], shares: Mapping[str, float]
-) -> tuple[dict[str, str], list[float]]:
-    """The labels and widths (summing to 1) of ``frame``'s columns, from the ``labels`` and
-    relative ``shares`` of every column it may have (drop_empty may have left some out)."""
-    widths = [shares[c] for c in frame.columns]
-    named = {c: labels[c] for c in frame.columns if c in labels}
-    return named, [w / sum(widths) for w in widths]
 
 
 def actor_stances(frames: Frames) -> pd.DataFrame:
     """Actors in reading order, one row per stance (an actor with none: one row): name, role,
     stance, what it is on (in words, with what the article says of it), its basis, and the
-    objections the actor holds. Columns that no actor fills are left out."""
+    objections the actor holds (views.table leaves out the columns no actor fills)."""
     actors = frames.actors
     held = joined(frames.held_by, "actor", "objection", actors.index, ", ".join)
     st = frames.stances
@@ -320,7 +646,7 @@ def actor_stances(frames: Frames) -> pd.DataFrame:
     ).reset_index(drop=True)
     table = rows.merge(said, on="id", how="left", sort=False)
     order = ["id", "actor", "role", "stance", "on", "basis", "objections"]
-    return drop_empty(table[order].astype("string"), keep=["id", "actor"])
+    return table[order].astype("string")
 
 
 #: A past event is a precedent, outside the period the article argues about, when the article

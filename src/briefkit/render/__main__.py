@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from briefkit.render.pandoc import main
+import sys
+from pathlib import Path
 
-main()
+from briefkit.render.docx import write_reference_doc
+from briefkit.render.pandoc import pandoc_binary
+
+write_reference_doc(Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd(), pandoc_binary())

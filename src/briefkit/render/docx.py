@@ -7,11 +7,13 @@ row, a running header (short title, then version and status) from page 2 and pag
 ``n / N``. The header reads the build's values from document properties the Lua filter sets
 (``DOCPROPERTY bk-title``, ``bk-stamp``): field codes are the template's, never seed text.
 Regenerate it with ``python -m briefkit.render`` (pandoc's own reference document comes
-from the pandoc briefkit uses); a test checks the file is what the code makes.
+from the pandoc briefkit uses: ``default_reference_doc``); a test checks the file is what the
+code makes.
 
 A DOCX is a zip: ``make_reproducible`` dates every entry and ``docProps/core.xml``'s created and
-modified at the build's timestamp (whichever engine wrote it), and records the brief's version
-as the core property ``cp:version``.
+modified at the build's timestamp (whichever engine wrote it), records the brief's version
+as the core property ``cp:version``, and writes the header's property values as the fields'
+shown results, so the header reads right before Word updates its fields.
 """
 
 from __future__ import annotations
@@ -190,6 +192,28 @@ def reference_doc(default: bytes) -> bytes:
     return _zip(parts, _EPOCH_1980)
 
 
+def default_reference_doc(pandoc: Path) -> bytes:
+    """pandoc's own ``reference.docx``, from the pandoc binary ``pandoc``."""
+    import tempfile
+
+    from briefkit import command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        default = Path(tmp) / "reference.docx"
+        command.run(
+            [pandoc, "--output", default, "--print-default-data-file", "reference.docx"],
+            timeout=60,
+        )
+        return default.read_bytes()
+
+
+def write_reference_doc(root: Path, pandoc: Path) -> Path:
+    """Write the brief's reference document into the project at ``root``, from ``pandoc``'s."""
+    path = root / REFERENCE_DOC
+    path.write_bytes(reference_doc(default_reference_doc(pandoc)))
+    return path
+
+
 def _zip(parts: dict[str, bytes], date: tuple[int, int, int, int, int, int]) -> bytes:
     """A zip of ``parts`` in their order, every entry dated ``date``, nothing of this machine."""
     out = io.BytesIO()
@@ -208,10 +232,43 @@ def _zip_date(timestamp: int) -> tuple[int, int, int, int, int, int]:
     return (when.year, when.month, when.day, when.hour, when.minute, when.second)
 
 
+_PROPERTY = re.compile(r'<property\b[^>]*\bname="([^"]+)"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>')
+#: The shown result of a DOCPROPERTY field as ``_field`` writes it (group 2: the property).
+_PROPERTY_FIELD = re.compile(
+    r'(<w:instrText xml:space="preserve"> DOCPROPERTY ([^\s<]+) </w:instrText></w:r>'
+    r'<w:r><w:fldChar w:fldCharType="separate" /></w:r><w:r>)<w:t>[^<]*</w:t>'
+)
+
+
+def show_properties(parts: dict[str, bytes]) -> None:
+    """Show each header's and footer's DOCPROPERTY fields with the document's own values.
+
+    Word updates them on opening (``updateFields``), but only when the reader agrees; a reader
+    who declines, a previewer or another word processor shows the field's last result, which
+    the template can only fill with a placeholder. The values are the custom properties the
+    filter set, already XML text in ``docProps/custom.xml``: seed text stays text, never a field.
+    """
+    custom = parts.get("docProps/custom.xml")
+    if custom is None:
+        return
+    values = dict(_PROPERTY.findall(custom.decode("utf-8")))
+
+    def shown(match: re.Match[str]) -> str:
+        value = values.get(match[2])
+        if value is None:
+            return match[0]
+        return f'{match[1]}<w:t xml:space="preserve">{value}</w:t>'
+
+    for name in parts:
+        if re.fullmatch(r"word/(header|footer)\d*\.xml", name):
+            parts[name] = _PROPERTY_FIELD.sub(shown, parts[name].decode("utf-8")).encode("utf-8")
+
+
 def make_reproducible(path: Path, build_dir: Path, timestamp: int) -> Path:
-    """Date a DOCX at ``timestamp`` (zip entries, core.xml) and record the brief's version."""
+    """Date a DOCX at ``timestamp``, record the brief's version, show its header's properties."""
     with zipfile.ZipFile(path) as src:
         parts = {info.filename: src.read(info) for info in src.infolist()}
+    show_properties(parts)
     core = parts.get("docProps/core.xml")
     if core is not None:
         text = core.decode("utf-8")

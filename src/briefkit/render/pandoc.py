@@ -1,6 +1,8 @@
-"""The embedded engine: pandoc (pypandoc-binary) for HTML; pandoc -> typst (typst wheel) for PDF.
+"""The embedded engine: pandoc (pypandoc-binary) writes each format, or its intermediate file.
 
-This is the route Quarto's ``format: typst`` takes too, so both engines read the same sources.
+A format with an intermediate (the PDF's typst source) is then compiled by the registry's
+compiler (the typst wheel): the route Quarto's ``format: typst`` takes too, so both engines
+read the same sources. Which writer, file and compiler a format takes is the registry's.
 """
 
 from __future__ import annotations
@@ -9,13 +11,12 @@ import importlib.util
 import json
 import logging
 import os
-import re
 from pathlib import Path
 
 from briefkit import command
-from briefkit.errors import CommandFailed, RenderFailed, ToolNotFound, strip_ansi
+from briefkit.errors import CommandFailed, RenderFailed
 from briefkit.render.base import RenderJob, finish_output, tool_message
-from briefkit.render.formats import Format, get_format
+from briefkit.render.formats import Format, get_format, render_tools
 from briefkit.render.project import load_project, pandoc_defaults
 
 logger = logging.getLogger("briefkit")
@@ -70,40 +71,6 @@ def pandoc_args(job: RenderJob, fmt: Format, output: Path, defaults: Path) -> li
     ]
 
 
-def compile_typst(source: Path, output: Path, *, root: Path, timestamp: int) -> None:
-    """Compile a .typ file to PDF with a fixed timestamp and only the bundled fonts."""
-    try:
-        import typst
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise ToolNotFound("typst", "pip install typst") from exc
-    try:
-        typst.compile(
-            os.fspath(source),
-            output=os.fspath(output),
-            root=os.fspath(root),
-            timestamp=timestamp,
-            ignore_system_fonts=True,
-        )
-    except Exception as exc:  # typst raises its own TypstError with the diagnostic text
-        raise RenderFailed(f"typst could not compile {typst_diagnostic(exc, source)}") from exc
-
-
-_TYPST_ERROR = re.compile(r"^error: (.*)$", re.M)
-_TYPST_SPAN = re.compile(r"^\s*┌─ .*?:(\d+):(\d+)\s*$", re.M)
-
-
-def typst_diagnostic(exc: BaseException, source: Path) -> str:
-    """``source:line:column: message`` of a TypstError's first error, and how many follow."""
-    diagnostic = strip_ansi(str(getattr(exc, "diagnostic", "") or ""))
-    errors = _TYPST_ERROR.findall(diagnostic)
-    span = _TYPST_SPAN.search(diagnostic)
-    message = " ".join((errors[0] if errors else str(exc)).split())
-    # typst counts columns from 0; editors (and pandoc) count from 1.
-    where = f"{source}:{span[1]}:{int(span[2]) + 1}" if span else f"{source}"
-    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
-    return f"{where}: {message}{more}"
-
-
 class PandocEngine:
     """Renders with the embedded pandoc and typst."""
 
@@ -114,13 +81,14 @@ class PandocEngine:
         self._version: str | None = None
 
     def version(self) -> str:
-        """pandoc and typst versions."""
+        """pandoc's version, and those of the tools the formats compile with (typst)."""
         if self._version is None:
             first = command.run([self.binary, "--version"], timeout=60).stdout.splitlines()[0]
             from briefkit.fingerprint import dependency_versions  # cheaper than importlib.metadata
 
-            typst_version = dependency_versions(["typst"])["typst"]
-            self._version = f"{first.strip()}, typst {typst_version}"
+            tools = render_tools()
+            versions = dependency_versions(tools)
+            self._version = ", ".join([first.strip(), *(f"{t} {versions[t]}" for t in tools)])
         return self._version
 
     def _pandoc(self, job: RenderJob, fmt: Format, output: Path) -> None:
@@ -163,38 +131,16 @@ class PandocEngine:
         between = job.build_dir / fmt.intermediate if fmt.intermediate else None
         between_tmp = between.with_name(between.name + ".tmp") if between else None
         try:
-            if between is None or between_tmp is None:
+            if between is None or between_tmp is None or fmt.compile is None:
                 self._pandoc(job, fmt, tmp)
             else:
-                # pandoc writes the typst source; the typst wheel compiles it (kept for review).
+                # pandoc writes the intermediate; the format's compiler makes the output from it
+                # (the intermediate is kept for review).
                 self._pandoc(job, fmt, between_tmp)
                 between_tmp.replace(between)
-                compile_typst(between, tmp, root=job.build_dir, timestamp=job.timestamp)
+                fmt.compile(between, tmp, root=job.build_dir, timestamp=job.timestamp)
             return finish_output(tmp, name, job, self.name)
         finally:
             tmp.unlink(missing_ok=True)
             if between_tmp is not None:
                 between_tmp.unlink(missing_ok=True)
-
-
-def default_reference_doc() -> bytes:
-    """pandoc's own ``reference.docx``, from the pandoc this engine runs."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        default = Path(tmp) / "reference.docx"
-        command.run(
-            [pandoc_binary(), "--output", default, "--print-default-data-file", "reference.docx"],
-            timeout=60,
-        )
-        return default.read_bytes()
-
-
-def main() -> None:
-    """Write the brief's Word reference document (``briefing/brief-reference.docx``) again."""
-    import sys
-
-    from briefkit.render.docx import REFERENCE_DOC, reference_doc
-
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
-    (root / REFERENCE_DOC).write_bytes(reference_doc(default_reference_doc()))

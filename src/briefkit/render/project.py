@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from briefkit.errors import InvalidInput, Problem
-from briefkit.render.formats import Format
+from briefkit.render.formats import Format, quarto_only_options
 
 PROJECT_FILE = "_quarto.yml"
 
@@ -37,12 +37,7 @@ _LISTS = ("css", "include-in-header", "filters")
 _VARIABLES = ("papersize", "margin", "fontsize", "page-numbering")
 #: Quarto options that are document metadata.
 _METADATA = ("lang",)
-#: Quarto options with nothing to do for pandoc, and why.
-_QUARTO_ONLY = {
-    # Quarto's page without Bootstrap (src/format/html/format-html.ts: theme "none"); pandoc's
-    # own HTML template has none to begin with.
-    "minimal": "html",
-}
+# Options with nothing to do for pandoc are the registry's (``Format.quarto_only``).
 
 
 def load_project(root: Path) -> Mapping[str, Any]:
@@ -123,7 +118,7 @@ def pandoc_defaults(project: Mapping[str, Any], fmt: Format) -> dict[str, Any]:
         plain = _plain(value)
         if key == "filters":
             plain = _filter_paths(plain)
-        if key in _QUARTO_ONLY and _QUARTO_ONLY[key] == fmt.quarto_to:
+        if key in fmt.quarto_only:
             continue
         if key in _DEFAULTS_KEYS:
             if key in _LISTS and not isinstance(plain, list):
@@ -134,7 +129,8 @@ def pandoc_defaults(project: Mapping[str, Any], fmt: Format) -> dict[str, Any]:
         elif key in _METADATA:
             metadata[key] = plain
         else:
-            known = ", ".join(sorted([*_DEFAULTS_KEYS, *_VARIABLES, *_METADATA, *_QUARTO_ONLY]))
+            quarto_only = quarto_only_options()
+            known = ", ".join(sorted([*_DEFAULTS_KEYS, *_VARIABLES, *_METADATA, *quarto_only]))
             problems.append(
                 Problem(
                     Path(PROJECT_FILE),

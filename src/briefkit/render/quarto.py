@@ -17,7 +17,7 @@ from pathlib import Path
 from briefkit import command, lock
 from briefkit.errors import CommandFailed, RenderFailed, ToolNotFound
 from briefkit.render.base import RenderJob, finish_output, tool_message
-from briefkit.render.formats import REGISTRY, get_format
+from briefkit.render.formats import get_format, output_suffixes
 
 logger = logging.getLogger("briefkit")
 
@@ -90,8 +90,7 @@ def intermediates(root: Path, source: Path) -> list[Path]:
     """What Quarto writes beside the source while it renders (and moves or removes after)."""
     folder = root / source.parent
     stem = source.stem
-    suffixes = sorted({Path(f.output).suffix for f in REGISTRY.values()} | {".typ"})
-    return [folder / f"{stem}{ext}" for ext in suffixes] + [folder / f"{stem}_files"]
+    return [folder / f"{stem}{ext}" for ext in output_suffixes()] + [folder / f"{stem}_files"]
 
 
 def parse_tool_version(text: str) -> tuple[int, ...]:
