@@ -114,10 +114,11 @@ def user_filter(path: Path, scratch: Path) -> Path:
 
 
 def filter_chain(project: Path, config: dict[str, Any], scratch: Path) -> list[str]:
-    """Quarto's filter order (src/resources/filters/main.lua): normalisation, user filters at
-    pre-quarto (the default for a plain entry: src/command/render/filters.ts), Quarto's pre
-    filters (the shortcode pass), its post filters (the typst table rule), user filters at
-    post-render, then the title templates."""
+    """Quarto's filter order (src/resources/filters/main.lua): normalisation (with the parse of
+    conditional blocks), user filters at pre-quarto (the default for a plain entry:
+    src/command/render/filters.ts), Quarto's pre filters (the shortcode pass), its post filters
+    (the typst table rule, the rendering of conditional blocks), user filters at post-render,
+    then the title templates."""
     at: dict[str, list[Path]] = {"pre-quarto": [], "post-render": []}
     for entry in config.get("filters") or []:
         path, where = (
@@ -128,9 +129,11 @@ def filter_chain(project: Path, config: dict[str, Any], scratch: Path) -> list[s
         at[where].append(user_filter(project / path, scratch))
     return [
         str(EMULATION / "normalize_authors.lua"),
+        str(EMULATION / "content_hidden.lua"),
         *map(str, at["pre-quarto"]),
         str(EMULATION / "shortcodes.lua"),
         str(EMULATION / "typst_no_figure.lua"),
+        str(EMULATION / "content_hidden_render.lua"),
         *map(str, at["post-render"]),
         str(EMULATION / "title_by_author.lua"),
     ]

@@ -142,17 +142,26 @@ def test_hostile_html_runs_no_script_and_shows_every_string(
     page.goto((hostile_build / "brief.html").as_uri())
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3")
     # Show a hover label of hostile text, as a reader's mouse would.
-    # Traces of the argument map: three kinds of link, then the claims (curve 3; C1 first).
-    page.evaluate("Plotly.Fx.hover('plot-argument-map', [{curveNumber: 3, pointNumber: 0}])")
+    # The argument map's claims (C1 first): the hover label is the id, then the text (its lines
+    # joined by a space).
+    page.evaluate(
+        "const map = document.getElementById('plot-argument-map');"
+        "const claims = map.data.findIndex(t => t.name === 'Claims');"
+        "Plotly.Fx.hover(map, [{curveNumber: claims, pointNumber: 0}])"
+    )
     page.wait_for_selector("#plot-argument-map .hovertext")
-    hover = page.evaluate("document.querySelector('#plot-argument-map .hovertext').textContent")
+    hover = page.evaluate(
+        "const label = document.querySelector('#plot-argument-map .hovertext text');"
+        "const lines = [...label.querySelectorAll('tspan.line')].map(t => t.textContent);"
+        "lines.length ? lines.join(' ') : label.textContent"
+    )
     pwned = page.evaluate("typeof window.__pwned")
     text = visible(page.inner_text("body"))
     title = page.title()
     context.close()
     assert pwned == "undefined"
     assert dialogs == []
-    assert visible(hover) == visible(HOSTILE[0])
+    assert visible(hover) == visible(f"C1 {HOSTILE[0]}")
     assert visible(TITLE) in visible(title)
     missing = [s for s in EXPECTED if visible(s) not in text]
     assert missing == []
@@ -281,8 +290,10 @@ def test_hostile_tables_keep_every_row_in_html_and_typst(hostile_build: Path, br
     }
     # Data made no heading: only the outline's title and the brief's own sections.
     headings = json.loads(typst.query(str(typ), "heading", root=str(hostile_build)))
-    # (The PDF's outline follows page 1's summary and its parts.)
-    expected = [SECTIONS[0], *SUMMARY_PARTS, "Contents", *SECTIONS[1:]]
+    # (The PDF's outline follows page 1's summary and its parts; the argument's own outline, a
+    # sub-heading of the brief's text, follows its tables.)
+    outline = "The argument as an outline"
+    expected = [SECTIONS[0], *SUMMARY_PARTS, "Contents", SECTIONS[1], outline, *SECTIONS[2:]]
     assert [plain(h["body"]) for h in headings] == expected
 
 

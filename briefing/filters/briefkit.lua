@@ -27,6 +27,8 @@ The brief uses this small subset of syntax, which both engines support:
   []{.bk-meta key="version"}             a field of brief.json
   ::: {.bk-list key="changes"}           a bullet list from a list field of brief.json
   ::: {.bk-optional key="changes"}       kept only when brief.json has that field (releases)
+  ::: {.content-visible when-format="typst"}   Quarto's own: only in that format (also
+                                         .content-hidden, unless-format); see show_for_format
 ]]
 
 local build = nil
@@ -584,6 +586,27 @@ local function add_stamp(doc)
   return doc
 end
 
+-- Quarto's conditional blocks, for the embedded engine: `::: {.content-visible when-format=
+-- "typst"}` and `.content-hidden`, with `when-format` / `unless-format`. A block is visible when
+-- every condition it names matches, as quarto-cli decides it (v1.7.34,
+-- src/resources/filters/customnodes/content-hidden.lua: propertiesMatch, is_visible), and shows
+-- its content without the wrapper. Quarto parses these blocks before user filters run
+-- (normalize/astpipeline.lua, parse_extended_nodes), so under Quarto this never sees one.
+local function show_for_format(el)
+  local visible = el.classes:includes("content-visible")
+  if not visible and not el.classes:includes("content-hidden") then
+    return nil
+  end
+  for _, key in ipairs({ "when-meta", "unless-meta", "when-profile", "unless-profile" }) do
+    if el.attributes[key] then
+      fail(key .. " is not supported by the embedded engine: use when-format or unless-format")
+    end
+  end
+  local when, unless = el.attributes["when-format"], el.attributes["unless-format"]
+  local match = (when == nil or is_format(when)) and (unless == nil or not is_format(unless))
+  return visible == match and el.content or {}
+end
+
 -- The annotated article (texts/<name>.json, from briefkit.present.annotated_article): its
 -- paragraphs numbered; every quoted span marked, and after it the ids of the items that quote it.
 -- HTML: each id links to the item's row, its quote on hover; the span starts at an anchor
@@ -763,6 +786,7 @@ end
 return {
   { Meta = set_meta },
   { Div = drop_optional },
+  { Div = show_for_format },
   { Div = note_tables },
   { Div = note_article },
   { Div = expand_div, Span = expand_span },

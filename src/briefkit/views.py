@@ -588,10 +588,21 @@ def short_label(text: str, width: int = 48) -> str:
     return cut.rstrip(" ,;:\u2013\u2014-") + "\u2026"
 
 
-def label_lines(text: str, width: int = 32, lines: int = 2) -> str:
+def label_lines(text: str, width: int = 32, lines: int = 2, lead: str = "") -> str:
     """A short label of ``text`` (short_label) on at most ``lines`` lines of about ``width``
-    characters, joined by newlines (a figure draws each as a line)."""
-    return "\n".join(textwrap.wrap(short_label(text, width * lines - 2), width) or [""])
+    characters, joined by newlines (a figure draws each as a line); the first line leaves room
+    for ``lead`` and a space (drawn before it, e.g. an id in bold)."""
+    indent = " " * (len(lead) + 1) if lead else ""
+    budget = width * lines - 2 - len(indent)
+    while True:
+        wrapped = textwrap.wrap(short_label(text, budget), width, initial_indent=indent)
+        # Words that do not fill their lines can need one more: cut shorter until they fit.
+        if len(wrapped) <= lines or budget <= width // 2:
+            break
+        budget -= 4
+    if wrapped and indent:
+        wrapped[0] = wrapped[0][len(indent) :]
+    return "\n".join(wrapped[:lines] or [""])
 
 
 def item_words(frames: Frames, item: str, width: int = 56) -> str:
@@ -700,6 +711,13 @@ def joined(
     texts = relation.groupby(key, sort=False)[value].agg(lambda values: join(list(values)))
     empty = join([])
     return pd.Series([texts.get(k, empty) for k in index], index=index, dtype="string", name=value)
+
+
+def in_words(parts: Sequence[str]) -> str:
+    """Parts as a phrase: "a", "a and b", "a, b and c"."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 #: What a cell holds when it has nothing to say: missing, blank, or the em dash of an empty list.
