@@ -281,7 +281,7 @@ end
 -- HTML: a file of the build as a data: URL, so that a download works from the HTML file alone
 -- (e-mailed, or saved without its folder). The filter writes a placeholder that names the file
 -- (its path in hex, which no writer changes); briefkit puts the percent-encoded data: URL there
--- after the engine ran (briefkit.render.base.complete_page): pandoc's --embed-resources re-read
+-- after the engine ran (briefkit.render.html.complete_page): pandoc's --embed-resources re-read
 -- every encoded byte, a third of the HTML render. The file must exist now, as before.
 local function data_url(rel)
   local f = io.open(build .. "/" .. rel, "rb")
