@@ -202,3 +202,20 @@ def test_each_brief_shows_its_own_title_thesis_and_labels(
     ]
     missing = [s for s in own if squeeze(s) not in squeeze(text)]
     assert missing == []
+
+
+def test_a_seed_without_measures_or_events_says_so_instead_of_empty_figures(
+    briefs: dict[str, Built],
+) -> None:
+    third = briefs[third_seed.SLUG]
+    for text in (third.html, third.pdf):
+        assert "The article sets out no measures to sequence." in text
+        assert "The article dates no events of the period it argues about." in text
+        # Neither the empty charts' captions nor an empty timeline table's headings.
+        assert "Sequencing: a lane per track" not in text
+        assert "The period the article argues about, one event per row" not in text
+        assert "Date from" not in text
+    # A seed with measures and events keeps its figures.
+    second = briefs[second_seed.SLUG]
+    assert "Sequencing: a lane per track" in second.html
+    assert "The article dates no events" not in second.html

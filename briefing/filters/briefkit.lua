@@ -341,8 +341,24 @@ local function symbol_inlines(spec, value)
   return pandoc.Inlines({ shown, pandoc.Span(text(value), pandoc.Attr("", { "bk-sr" })) })
 end
 
+-- A table or figure the notebook says has nothing to show: its sentence instead ("instead"),
+-- or nothing at all when the sentence is empty (another element says it already).
+local function shown_instead(spec)
+  if spec.instead == nil or spec.instead == pandoc.json.null then
+    return nil
+  end
+  if spec.instead == "" then
+    return {}
+  end
+  return { pandoc.Para(text(spec.instead)) }
+end
+
 local function make_table(name)
   local spec = read_json("tables/" .. name .. ".json")
+  local none = shown_instead(spec)
+  if none then
+    return none
+  end
   local symbolic = symbol_columns(spec)
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
@@ -377,6 +393,10 @@ end
 
 local function make_figure(name)
   local spec = read_json("figures/" .. name .. ".json")
+  local none = shown_instead(spec)
+  if none then
+    return none
+  end
   local caption = { pandoc.Plain(text(spec.caption)) }
   local content
   local blocks = {}

@@ -158,6 +158,7 @@ class Artifacts:
         widths: Sequence[float] | None = None,
         hidden: Collection[str] = (),
         symbols: Mapping[str, str] | None = None,
+        instead: str | None = None,
     ) -> Path:
         """Write a DataFrame as a table: JSON for the brief, CSV for readers.
 
@@ -167,7 +168,9 @@ class Artifacts:
         to the CSV only: the brief does not print them, and the other columns share their width.
         ``symbols`` maps cell texts to the symbols the brief shows for them (a matrix's marks):
         a column whose cells are all such texts (or empty) shows the symbols, centred, the text
-        staying as their equivalent for screen readers; the CSV keeps the texts.
+        staying as their equivalent for screen readers; the CSV keeps the texts. ``instead``
+        is a sentence the brief shows in place of the table (e.g. "The article dates no
+        events." when it has no rows); the CSV is written all the same.
         """
         _check_name(name)
         keys, headings, rows = _records(name, frame, labels)
@@ -192,6 +195,8 @@ class Artifacts:
         if symbols:
             # Only when given: every other table's JSON stays as it was.
             spec["symbols"] = dict(symbols)
+        if instead is not None:
+            spec["instead"] = instead
         path = _log_written(self.root / "tables" / f"{name}.json")
         write_json(path, spec)
         self._write_csv(name, keys, headings, rows)
@@ -220,17 +225,23 @@ class Artifacts:
         data.write_text(text, encoding="utf-8")
         return data
 
-    def figure(self, name: str, fig: Any, *, caption: str, alt: str) -> Path:
+    def figure(
+        self, name: str, fig: Any, *, caption: str, alt: str, instead: str | None = None
+    ) -> Path:
         """Write a plotly figure as JSON; HTML and SVG are made later, all in one pass.
 
         Its text attributes (``text``, ``hovertext``, ``name``…) are data: plotly's pseudo-HTML
         in them is escaped here (escape.plotly_figure_text), so it shows as written.
+        ``instead`` is a sentence the brief shows in place of the figure (one with nothing to
+        draw); the figure is still written, so its exports stay what the build expects.
         """
         _check_name(name)
         if not alt.strip():
             raise ValueError(f"figure {name!r} needs alt text")
         figure = escape.plotly_figure_text(json.loads(fig.to_json()))
         spec = {"caption": caption, "alt": alt, "figure": figure}
+        if instead is not None:
+            spec["instead"] = instead
         path = _log_written(self.root / "figures" / f"{name}.json")
         write_json(path, spec)
         return path

@@ -769,6 +769,7 @@ def table(
     labels: Mapping[str, str] | None = None,
     widths: Sequence[float] | None = None,
     symbols: Mapping[str, str] | None = None,
+    instead: str | None = None,
 ) -> None:
     """Write ``frame`` as the table ``name`` (Artifacts.table) and show it in the notebook.
 
@@ -778,6 +779,7 @@ def table(
     """
     hidden = empty_columns(frame)
     out.table(
-        name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden, symbols=symbols
-    )
+        name, frame, caption=caption, labels=labels, widths=widths, hidden=hidden,
+        symbols=symbols, instead=instead,
+    )  # fmt: skip
     show(frame, labels)
