@@ -187,13 +187,18 @@ def test_word_title_block_and_running_header_carry_version_and_status(docx_build
     block = [(p.style.name, p.text) for p in document.paragraphs[:3]]
     assert block == [
         ("Title", meta["title"]),
-        ("Subtitle", f"Version {meta['version']} · DRAFT"),
+        ("Subtitle", meta["subtitle"]),
         ("Author", meta["author"]),
     ]
+    # Version and status; the content hash is for Method, not the title block or the header.
+    public = meta["version"].split("+")[0]
+    assert meta["subtitle"].startswith(f"Version {public} · DRAFT · ")
     # The header from page 2 shows the document properties the filter set: title and stamp.
     props = custom_properties(path)
     assert props["bk-title"] == meta["short_title"]
-    assert props["bk-stamp"].startswith(f"DRAFT v{meta['version']} · ")
+    assert props["bk-stamp"] == meta["stamp"]
+    assert meta["stamp"].startswith(f"DRAFT v{public} · ")
+    assert meta["version"] not in meta["stamp"]
     header = document.sections[0].header
     assert "DOCPROPERTY bk-stamp" in header._element.xml
     # Shown as they are before Word updates the fields (or when it is told not to).
