@@ -61,6 +61,20 @@ def find_chromium() -> str:
 
 
 @pytest.fixture(scope="session")
+def second_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' made-up second seed (tests/second_seed.py) built once for the session, alone
+    in a project copy (pandoc engine, HTML and PDF); returns its build folder."""
+    from briefkit.build import BuildOptions, run_build
+
+    from .second_seed import SLUG, write_second_seed
+
+    root = copy_project(tmp_path_factory.mktemp("second") / "project", seeds=())
+    write_second_seed(root)
+    run_build(BuildOptions(root, SLUG, engine="pandoc"))
+    return root / "_build" / SLUG
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """A headless Chromium driven by Playwright, with background networking off."""
     from playwright.sync_api import sync_playwright

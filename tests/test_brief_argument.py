@@ -18,17 +18,13 @@ import pytest
 
 from briefkit import layered, views
 from briefkit.artifacts import Artifacts
-from briefkit.build import BuildOptions, run_build
 from briefkit.errors import RenderFailed
 from briefkit.frames import Frames
 from briefkit.reading.seed import load_seed
 from briefkit.render.pandoc import PandocEngine
 from briefkit.render.quarto import QuartoEngine
 
-from .conftest import copy_project
 from .pdf import pdf_text
-from .second_seed import SLUG as SECOND
-from .second_seed import write_second_seed
 from .test_render_quarto import fake_quarto, make_job
 
 __all__ = ["fake_quarto"]  # a fixture, used by name
@@ -37,12 +33,9 @@ Point = tuple[float, float]
 
 
 @pytest.fixture(scope="module")
-def second(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The made-up second seed (one claim on each side of one objection), built."""
-    root = copy_project(tmp_path_factory.mktemp("second") / "project", seeds=())
-    write_second_seed(root)
-    run_build(BuildOptions(root, SECOND, engine="pandoc"))
-    return root / "_build" / SECOND
+def second(second_built: Path) -> Path:
+    """The made-up second seed, built once for the session (conftest.second_built)."""
+    return second_built
 
 
 def frames_of(build: Path) -> Frames:

@@ -10,14 +10,11 @@ from typing import Any
 
 import pytest
 
-from briefkit.build import BuildOptions, run_build
 from briefkit.reading.seed import load_seed
 
-from .conftest import REPO, SEED, copy_project
+from .conftest import REPO, SEED
 from .pdf import pdf_text
-from .second_seed import SLUG as SECOND
 from .second_seed import TRACKS as SECOND_TRACKS
-from .second_seed import write_second_seed
 from .test_generic import topic_words
 
 pytestmark = pytest.mark.build
@@ -29,12 +26,9 @@ LEGEND = "\u25cf stated, \u25d0 implied, \u25cb analyst's inference"
 
 
 @pytest.fixture(scope="module")
-def second(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The made-up second seed, built with no change to code, notebooks or templates."""
-    root = copy_project(tmp_path_factory.mktemp("second") / "project", seeds=())
-    write_second_seed(root)
-    run_build(BuildOptions(root, SECOND, engine="pandoc"))
-    return root / "_build" / SECOND
+def second(second_built: Path) -> Path:
+    """The made-up second seed, built once for the session (conftest.second_built)."""
+    return second_built
 
 
 def build_of(which: str, built: Path, second: Path) -> Path:
