@@ -477,3 +477,68 @@ def test_a_pooled_kernel_runs_one_notebook_and_a_failure_is_named_and_kept(
     assert (info.value.ename, info.value.evalue) == ("ValueError", "no claims")
     assert job.failed_copy.is_file()
     assert "no claims" in job.failed_copy.read_text()
+
+
+# --- what the page shows after each build -----------------------------------------------------
+
+
+@dataclass
+class FakeBuilds:
+    """Stands in for ``build.run_build``: each build writes the HTML it is told to, or nothing."""
+
+    build: Path
+    #: (what the build writes into brief.html or None, the steps it reports as run), in order.
+    plan: list[tuple[str | None, list[str]]]
+    options: list[Any]
+
+    def __call__(self, opts: Any) -> Any:
+        from types import SimpleNamespace
+
+        self.options.append(opts)
+        html, executed = self.plan.pop(0)
+        if html is not None:
+            (self.build / "brief.html").write_text(html, encoding="utf-8")
+        inputs = {"seeds/x/reading.yaml": html or "same"}
+        return SimpleNamespace(executed=executed, inputs=inputs, timings={"render": 0.5})
+
+
+def test_an_edit_a_background_build_rendered_reaches_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit saved while the PDF builds, and rendered by that build, is still shown.
+
+    The PDF build reads the files as they are when it starts; an edit saved just before then is
+    rendered into brief.html by it, and the next HTML build, finding everything current, runs
+    nothing: the page must still get that HTML (it once kept the brief before the edit forever).
+    """
+    from briefkit import preview as previewmod
+
+    build = tmp_path / "_build" / "seed"
+    build.mkdir(parents=True)
+    builds = FakeBuilds(build, [
+        ("<p>before the edit</p>", ["check", "render-html"]),
+        ("<p>the edit</p>", ["check", "notebook-a", "render-html", "render-pdf"]),
+        (None, []),
+    ], [])  # fmt: skip
+    monkeypatch.setattr(previewmod.buildmod, "run_build", builds)
+    p = previewmod.Preview(previewmod.PreviewOptions(tmp_path, "seed", formats=("html", "pdf")))
+    assert p.rebuild_html()
+    first = p.state.generation
+    assert p.state.html == b"<p>before the edit</p>"
+    p.rebuild_pdf()
+    assert p.rebuild_html()
+    assert p.state.html == b"<p>the edit</p>"
+    assert p.state.generation != first
+    assert p.state.error is None
+
+
+def test_a_build_asked_for_other_inputs_runs_nothing(tmp_path: Path) -> None:
+    """The preview's PDF build is of the page's inputs: after an edit it stops before any step."""
+    from briefkit import build as buildmod
+
+    root = copy_project(tmp_path / "project")
+    opts = buildmod.BuildOptions(root, SEED, "pandoc", inputs={})
+    with pytest.raises(buildmod.InputsChanged, match=f"seeds/{SEED}/reading.yaml"):
+        buildmod.run_build(opts)
+    assert not (root / "_build" / SEED / ".cache" / "check.json").exists()
+    assert not list((root / "_build" / SEED).glob("brief.*"))

@@ -51,6 +51,14 @@ class BuildOptions:
     #: figures, brief.json's list) but not rendered, and their old outputs go: a preview renders
     #: the HTML first, and a second build of every format then finds all but the PDF current.
     render: tuple[str, ...] | None = None
+    #: Build only from exactly these inputs ({path: sha256}, as BuildResult.inputs), else raise
+    #: InputsChanged before any step runs: a preview builds the PDF of the HTML the page shows,
+    #: and an edit saved since is the next HTML build's to take.
+    inputs: Mapping[str, str] | None = None
+
+
+class InputsChanged(Exception):
+    """The inputs are no longer those the build was asked to build from (BuildOptions.inputs)."""
 
 
 @dataclass
@@ -89,6 +97,9 @@ def run_build(opts: BuildOptions) -> BuildResult:
             root, opts.seed, tuple(opts.formats), opts.engine, opts.timeout, opts.status,
             opts.before_render, opts.seed_files, opts.on_seed, opts.render,
         )  # fmt: skip
+        if opts.inputs is not None and ctx.input_digests() != dict(opts.inputs):
+            changed = sorted(set(ctx.input_digests().items()) ^ set(opts.inputs.items()))
+            raise InputsChanged(", ".join(sorted({path for path, _ in changed})))
         steps.check_step(ctx)
         ctx.timestamp  # noqa: B018 - a bad SOURCE_DATE_EPOCH fails now, before any notebook runs
         timings["check"] = time.perf_counter() - t0

@@ -442,6 +442,8 @@ class Preview:
         self.state = PreviewState(pdf="stale" if self.others else "off")
         self.pdf_stale = bool(self.others)
         self.builds = 0
+        #: The inputs of the HTML the page shows ({path: sha256}): the PDF is built from them.
+        self.html_inputs: dict[str, str] = {}
         #: The validated seed, for the kernels (briefkit.kernels.shared_seed).
         self.shared_seed = self.build / ".cache" / "seed.pickle"
 
@@ -493,7 +495,8 @@ class Preview:
                             opened = True
                             webbrowser.open(server.url)
                     elif self.pdf_stale and self.state.error is None and self.builds:
-                        self.rebuild_pdf()
+                        if not self.rebuild_pdf():
+                            watcher.dirty.set()  # an edit came: the page's build goes first
                     elif self.builds != trimmed:
                         trimmed = self.builds
                         release_freed_memory()
@@ -508,13 +511,15 @@ class Preview:
             server.shutdown()
             server.server_close()
 
-    def _options(self, render: tuple[str, ...] | None = None) -> buildmod.BuildOptions:
+    def _options(
+        self, render: tuple[str, ...] | None = None, inputs: dict[str, str] | None = None
+    ) -> buildmod.BuildOptions:
         # Every format is prepared by every build (figures, brief.json), ``render`` rendered:
         # the HTML build leaves the PDF build nothing to redo but the PDF, and the PDF build
         # leaves the next HTML build nothing but the HTML.
         return buildmod.BuildOptions(
             self.root, self.opts.seed, self.opts.engine, ("html", *self.others),
-            self.opts.timeout, on_seed=self._share_seed, render=render,
+            self.opts.timeout, on_seed=self._share_seed, render=render, inputs=inputs,
         )  # fmt: skip
 
     def _share_seed(self, seed: Seed) -> None:
@@ -540,36 +545,69 @@ class Preview:
             if self.static and not artifacts.chromium_open():
                 artifacts.start_chromium()  # an interrupted figure export stops it
         self.builds += 1
-        if result.executed or self.state.html is None or self.state.error is not None:
-            self.state.publish(html)
+        self.html_inputs = result.inputs
+        if self.show(html):
             if self.others:
                 self.pdf_stale = True
                 self.state.pdf = "stale"
-            ran = ", ".join(result.executed) or "nothing to do"
-            logger.info("rebuilt %s in %.2f s (%s)", self.opts.seed, time.perf_counter() - t, ran)
+            logger.info(
+                "rebuilt %s in %.2f s (%s)", self.opts.seed, time.perf_counter() - t, _ran(result)
+            )
         self.state.update(building=False)
         return True
 
-    def rebuild_pdf(self) -> None:
-        """Build the PDF (the other formats) after a good HTML build; the page does not wait."""
+    def show(self, html: bytes) -> bool:
+        """Serve ``html`` unless the page already shows it (and no error); True if it changed.
+
+        Decided by the HTML itself, not by which steps ran: the PDF build may have rendered an
+        edit saved as it started, and the next HTML build then finds everything current.
+        """
+        if html == self.state.html and self.state.error is None:
+            return False
+        self.state.publish(html)
+        return True
+
+    def rebuild_pdf(self) -> bool:
+        """Build the PDF (the other formats) of the HTML the page shows; the page does not wait.
+
+        False when the inputs changed since that HTML was built: the PDF is then left stale,
+        and the page's build of the edit goes first.
+        """
         t = time.perf_counter()
         self.state.update(pdf="building")
         try:
             # Every format at once: a build leaves exactly the formats it renders (never a PDF
             # older than the HTML beside it), so the HTML build removed the last PDF.
-            result = buildmod.run_build(self._options())
+            result = buildmod.run_build(self._options(inputs=self.html_inputs))
         except KeyboardInterrupt:
             raise
+        except buildmod.InputsChanged as exc:
+            logger.debug("changed since the page's build: %s; the PDF waits", exc)
+            self.state.update(pdf="stale")
+            return False
         except Exception as exc:
             self.pdf_stale = False
             self.state.update(pdf="failed", error=_say_error(exc))
-            return
+            return True
         self.pdf_stale = False
         self.state.update(pdf="ready")
-        ran = ", ".join(result.executed) or "nothing to do"
+        # Every format of one build: an HTML it rendered too goes with the PDF beside it.
+        self.show((self.build / "brief.html").read_bytes())
         logger.info(
-            "%s rebuilt in %.2f s (%s)", ", ".join(self.others), time.perf_counter() - t, ran
-        )
+            "%s rebuilt in %.2f s (%s)", ", ".join(self.others), time.perf_counter() - t,
+            _ran(result),
+        )  # fmt: skip
+        return True
+
+
+def _ran(result: buildmod.BuildResult) -> str:
+    """What a build ran, and how long its parts took (for the log)."""
+    ran = ", ".join(result.executed) or "nothing to do"
+    parts = ", ".join(
+        f"{name} {seconds:.2f}" for name, seconds in result.timings.items()
+        if name != "total" and seconds >= 0.01
+    )  # fmt: skip
+    return f"{ran}; {parts} s" if parts else ran
 
 
 def release_freed_memory() -> bool:
