@@ -300,3 +300,180 @@ def test_snippets_load_as_ruamel_loaded_them(tmp_path: Path, text: str) -> None:
     path = tmp_path / "x.yaml"
     path.write_text(text, encoding="utf-8", newline="")
     assert_same_as_ruamel(path)
+
+
+# --- the rules -----------------------------------------------------------------------------
+
+
+def load(tmp_path: Path, text: str) -> YamlFile:
+    """Load ``text`` as a YAML file."""
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8", newline="")
+    return load_yaml_file(path)
+
+
+def refused(tmp_path: Path, text: str) -> list[str]:
+    """The problems of ``text`` as a YAML file, without the file's name."""
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8", newline="")
+    return [p.replace(f"{path}:", "", 1) for p in problems(path)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # YAML 1.1 booleans, sexagesimal numbers and timestamps stay text.
+        ("NO", "NO"), ("yes", "yes"), ("on", "on"), ("y", "y"), ("1:30", "1:30"),
+        ("2024-01-02", "2024-01-02"), ("2001-12-14 21:59:43.10", "2001-12-14 21:59:43.10"),
+        ("", None), ("~", None), ("null", None), ("Null", None), ("NULL", None), ("nil", "nil"),
+        ("true", True), ("False", False), ("TRUE", True), ("tRUE", "tRUE"),
+        ("0", 0), ("-12", -12), ("+5", 5), ("017", 17), ("0o17", 15), ("0x1F", 31), ("0b101", 5),
+        ("1_000", 1000), ("0x_", "0x_"), ("+_", "+_"), ("_1", "_1"),
+        ("1.10", 1.1), ("1.", 1.0), (".5", 0.5), ("1e3", 1000.0), ("-.inf", -math.inf),
+        (".Inf", math.inf), ("._", "._"), ("1.2.3", "1.2.3"), ("12e", "12e"), ("0b2", "0b2"),
+        ("'1'", "1"), ('"true"', "true"), ("'~'", "~"), ("!!str 12", "12"), ("!!str", ""),
+        ("!<tag:yaml.org,2002:str> yes", "yes"), ("|\n  3\n", "3\n"),
+    ],
+)  # fmt: skip
+def test_plain_scalars_are_read_by_the_yaml_1_2_core_schema(
+    tmp_path: Path, text: str, value: object
+) -> None:
+    # `0x_` and `+_` crashed ruamel (IndexError); `._` was a located-nowhere "invalid YAML".
+    assert same(load(tmp_path, f"a: {text}\n").plain, {"a": value})
+
+
+def test_nan_is_a_float(tmp_path: Path) -> None:
+    assert math.isnan(load(tmp_path, "a: .nan\n").plain["a"])
+
+
+def test_every_tag_but_str_is_a_problem_with_its_line_and_field(tmp_path: Path) -> None:
+    text = (
+        "a: !!int '3'\n"  # ruamel read the YAML types' own tags: now plain data only
+        "b: [1, !!binary aGk=]\n"
+        "c: !foo\n  d: 1\n  e: !bar 2\n"  # one problem for a tagged mapping, not its content
+        "f: !!python/object/apply:os.system ['true']\n"
+        "g: !!str fine\n"
+        "h: &x !baz 1\n"
+        "i: *x\n"  # an alias repeats its anchor's problem, named by its own field
+        "j: =\n"
+        "k: <<\n"
+    )
+    assert refused(tmp_path, text) == [
+        "1: a: YAML tag !!int is not allowed (plain data only)",
+        "2: b.1: YAML tag !!binary is not allowed (plain data only)",
+        "3: c: YAML tag !foo is not allowed (plain data only)",
+        "6: f: YAML tag !!python/object/apply:os.system is not allowed (plain data only)",
+        "8: h: YAML tag !baz is not allowed (plain data only)",
+        "9: i: YAML tag !baz is not allowed (plain data only)",
+        "10: j: YAML tag !!value is not allowed (plain data only)",
+        "11: k: YAML tag !!merge is not allowed (plain data only)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\nb: 2\na: 3\n", "3: a: duplicate key (first at line 1)"),
+        ("x:\n  - a: 1\n    b:\n      c: 2\n    a: 2\n", "5: a: duplicate key (first at line 2)"),
+        # Flow mappings and keys written differently: ruamel's message did not say where.
+        ("x: {k: 1, k: 2}\n", "1: k: duplicate key (first at line 1)"),
+        ("'k': 1\nk: 2\n", "2: k: duplicate key (first at line 1)"),
+        ("1: a\n1.0: b\n", "2: 1.0: duplicate key (first at line 1)"),
+        # Read as the same text key: ruamel kept the last value and dropped the first unseen.
+        ("1: a\n'1': b\n", "2: 1: duplicate key (first at line 1)"),
+    ],
+)
+def test_a_duplicate_key_is_named_with_both_lines(tmp_path: Path, text: str, expected: str) -> None:
+    assert refused(tmp_path, text) == [f"{expected}: a key may appear only once in a mapping"]
+
+
+def test_a_syntax_error_after_a_duplicate_key_is_the_one_reported(tmp_path: Path) -> None:
+    # Duplicates are known once the file is read; a file that is not YAML is reported as such.
+    assert refused(tmp_path, "a: 1\na: 2\nb: [\n") == [
+        "4: YAML syntax: expected the node content, but found '<stream end>'"
+    ]
+
+
+def test_nesting_up_to_the_limit_loads_and_one_more_level_is_refused(tmp_path: Path) -> None:
+    # The document's top node is level 1: MAX_DEPTH levels in all.
+    deep = "[" * (MAX_DEPTH - 1) + "x" + "]" * (MAX_DEPTH - 1)
+    assert load(tmp_path, deep + "\n").line((0,) * (MAX_DEPTH - 1)) == 1
+
+    def block(levels: int) -> str:
+        return "".join("  " * i + "k:\n" for i in range(levels)) + "  " * levels + "v\n"
+
+    assert load(tmp_path, block(MAX_DEPTH - 1)).line(("k",) * (MAX_DEPTH - 1)) == MAX_DEPTH
+    message = f"YAML nesting deeper than {MAX_DEPTH} levels (a reading needs fewer than 10)"
+    assert refused(tmp_path, "[" + deep + "]\n") == [f"1: {message}"]
+    assert refused(tmp_path, block(MAX_DEPTH)) == [f"{MAX_DEPTH}: {message}"]
+    # libyaml stops at 1,000 levels of its own: the limit is still the one reported.
+    assert refused(tmp_path, "\n" + "{a: " * 3000 + "}" * 3000 + "\n") == [f"2: {message}"]
+
+
+def test_aliases_nested_deeper_than_python_recurses_still_load(tmp_path: Path) -> None:
+    # Each anchor nests the one before 60 levels deeper: 17 of them stay within MAX_ALIASED.
+    lines = ["a0: &a0 x"]
+    for i in range(1, 18):
+        lines.append(f"a{i}: &a{i} " + "[" * 60 + f"*a{i - 1}" + "]" * 60)
+    data = load(tmp_path, "\n".join(lines) + "\n").plain["a17"]
+    depth = 0
+    while isinstance(data, list):
+        data, depth = data[0], depth + 1
+    assert (depth, data) == (17 * 60, "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: &x [1, *x]\n", "1: YAML alias *x is inside its own anchor (endless data)"),
+        ("a: *nope\n", "1: YAML syntax: found undefined alias 'nope'"),
+        ("a: 1\n---\nb: 2\n", "2: YAML syntax: but found another document"),
+        ("a:\n  b: 1\n c: 2\n", "3: YAML syntax: expected <block end>, but found "
+         "'<block mapping start>'"),
+        ("a: 'open\nb: 2\n", "3: YAML syntax: found unexpected end of stream"),
+        ("a: b: c\n", "1: YAML syntax: mapping values are not allowed here"),
+        # A control character: ruamel's ReaderError escaped as an internal error (exit 1).
+        ("a: 1\nb: x\x01y\n", "2: YAML syntax: unacceptable character #x0001: special characters "
+         "are not allowed"),
+    ],
+)  # fmt: skip
+def test_yaml_errors_are_located(tmp_path: Path, text: str, expected: str) -> None:
+    assert refused(tmp_path, text) == [expected]
+
+
+def test_an_alias_bomb_within_the_limit_loads(tmp_path: Path) -> None:
+    bomb = ["a0: &a0 [lol]"]
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 4)]
+    assert len(load(tmp_path, "\n".join(bomb) + "\n").plain["a3"]) == 9
+
+
+def test_values_are_located_where_their_text_starts(tmp_path: Path) -> None:
+    file = load(
+        tmp_path,
+        "title: Some text  # a comment\n"
+        "items:\n"
+        "  - first\n"
+        "  - {k: 'quoted', n: 1.10}\n"
+        "empty:\n"
+        "nested:\n"
+        "  deeper: [a,\n    b]\n",
+    )
+    assert (file.line(("title",)), file.raw(("title",))) == (1, "Some text")
+    assert (file.line(("items",)), file.raw(("items",))) == (2, None)  # a nested node: its key
+    assert (file.line(("items", 0)), file.raw(("items", 0))) == (3, "first")
+    assert file.raw(("items", 1)) == "{k: 'quoted', n: 1.10}"  # an item: where it starts
+    assert (file.line(("items", 1, "n")), file.raw(("items", 1, "n"))) == (4, "1.10}")
+    assert (file.line(("items", 1, "k")), file.raw(("items", 1, "k"))) == (4, "'quoted', n: 1.10}")
+    assert (file.line(("nested", "deeper", 1)), file.raw(("nested", "deeper", 1))) == (8, "b]")
+    # An empty value is on its key's line (ruamel put it where the next key starts).
+    assert (file.line(("empty",)), file.raw(("empty",))) == (5, None)
+    # Past what exists: the nearest enclosing node's line, with no text.
+    assert (file.line(("items", 5)), file.raw(("items", 5))) == (2, None)
+    assert (file.line(("items", 1, "x", 2)), file.raw(("items", 1, "x"))) == (4, None)
+    assert (file.line(("title", "x")), file.raw(("title", "x"))) == (1, None)
+    assert file.line(()) == 1
+
+
+def test_tabs_as_separation_are_yaml(tmp_path: Path) -> None:
+    # YAML allows a tab between `:` and a value; ruamel refused it, libyaml reads it.
+    assert load(tmp_path, "a:\tb\nc: \t1\n").plain == {"a": "b", "c": 1}
