@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.composer import Composer
@@ -223,7 +225,7 @@ def assert_same_as_ruamel(path: Path) -> YamlFile | None:
     assert same(file.plain, old.plain), (file.plain, old.plain)
     for loc in locations(old.plain):
         new_line, new_raw = file.line(loc), file.raw(loc)
-        if new_raw is None and old.raw(loc) is not None and value_at(old.plain, loc) is None:
+        if new_raw is None and value_at(old.plain, loc) is None and loc:
             # An empty value (`key:`) is on its key's line; ruamel put it where the next begins.
             assert new_line is not None, loc
             assert new_line <= (old.line(loc) or 0), loc
@@ -477,3 +479,31 @@ def test_values_are_located_where_their_text_starts(tmp_path: Path) -> None:
 def test_tabs_as_separation_are_yaml(tmp_path: Path) -> None:
     # YAML allows a tab between `:` and a value; ruamel refused it, libyaml reads it.
     assert load(tmp_path, "a:\tb\nc: \t1\n").plain == {"a": "b", "c": 1}
+
+
+# ruamel writes `[:0]` plain, which YAML 1.2 allows and libyaml (YAML 1.1) refuses in [] and {}.
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12).filter(
+    lambda text: not text.startswith(":")
+)
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT
+PLAIN = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=PLAIN, flow=st.sampled_from([False, True, None]), width=st.sampled_from([20, 80]))
+def test_any_data_ruamel_writes_loads_as_ruamel_loaded_it(
+    tmp_path: Path, data: Any, flow: bool | None, width: int
+) -> None:
+    yaml = YAML()
+    yaml.default_flow_style = flow
+    yaml.width = width
+    path = tmp_path / "x.yaml"
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+    assert_same_as_ruamel(path)
