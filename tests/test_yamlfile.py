@@ -348,6 +348,11 @@ def test_nan_is_a_float(tmp_path: Path) -> None:
     assert math.isnan(load(tmp_path, "a: .nan\n").plain["a"])
 
 
+def test_a_number_longer_than_python_reads_stays_text(tmp_path: Path) -> None:
+    # Python reads at most 4,300 digits; ruamel's ValueError became a line-less "invalid YAML".
+    assert load(tmp_path, f"a: {'9' * 5000}\n").plain == {"a": "9" * 5000}
+
+
 def test_every_tag_but_str_is_a_problem_with_its_line_and_field(tmp_path: Path) -> None:
     text = (
         "a: !!int '3'\n"  # ruamel read the YAML types' own tags: now plain data only

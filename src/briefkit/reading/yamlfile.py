@@ -32,7 +32,7 @@ MAX_ALIASED = 10_000
 
 Loc = tuple[int | str, ...]
 
-#: YAML 1.2 core schema for plain scalars, as ruamel.yaml (briefkit's loader until 0.1) read it:
+#: YAML 1.2 core schema for plain scalars, as ruamel.yaml (the loader before libyaml) read it:
 #: `NO`, `yes`, `on` stay strings, `1:30` and timestamps too (an impossible date is reported by
 #: validation with its line, not by the parser); digits may be grouped with `_`.
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -88,8 +88,10 @@ def _int(value: str) -> Any:
     text = text.lstrip("+-")
     base = {"0b": 2, "0o": 8, "0x": 16}.get(text[:2], 10)
     digits = text[2:] if base != 10 else text
-    # `0x_` or `+_` has no digit: text, as YAML 1.2 core reads it.
-    return sign * int(digits, base) if digits else value
+    try:
+        return sign * int(digits, base)
+    except ValueError:  # no digit (`0x_`, `+_`), or more than Python reads (4,300): text
+        return value
 
 
 class _Refused(Exception):
