@@ -70,8 +70,15 @@ local function read_file(rel)
   return s
 end
 
+-- Each file decoded once: the tables and the article are read before the expansion pass (for
+-- the ids and the paragraph references) and again to expand them. Nothing changes a decoded file.
+local decoded = {}
+
 local function read_json(rel)
-  return pandoc.json.decode(read_file(rel), false)
+  if decoded[rel] == nil then
+    decoded[rel] = pandoc.json.decode(read_file(rel), false)
+  end
+  return decoded[rel]
 end
 
 local function is_typst()
