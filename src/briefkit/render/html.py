@@ -232,12 +232,16 @@ def complete_page(html_path: Path, build_dir: Path) -> Path:
         raise RenderFailed(f"{html_path} holds {count} plotly.js placeholders; expected one")
     done = _DATA_PLACEHOLDER.sub(lambda found: _download(found, build_dir), html)
     if count == 1:
-        js = (build_dir / PLOTLY_ASSET).read_text(encoding="utf-8")
+        # As bytes: decoding the 4.8 MB library and encoding it again took twice the time of
+        # the rest of this step.
+        js = (build_dir / PLOTLY_ASSET).read_bytes()
         # A "</script" inside the library would end the element early.
-        js = js.replace("</script", "<\\/script")
+        js = js.replace(b"</script", b"<\\/script")
         before, after = done.split(PLOTLY_PLACEHOLDER)
-        done = f"{before}<script>{js}</script>{after}"
-    if done != html:
+        with html_path.open("wb") as page:
+            for part in (before.encode(), b"<script>", js, b"</script>", after.encode()):
+                page.write(part)
+    elif done != html:
         html_path.write_text(done, encoding="utf-8")
     return html_path
 
