@@ -15,6 +15,7 @@ build's message over the last good brief.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import json
 import logging
@@ -176,6 +177,49 @@ def inject(html: bytes, generation: str) -> bytes:
     return html[:at] + script + html[at:]
 
 
+#: An inline script at least this long (plotly.js) is served as a file of its own.
+BIG_SCRIPT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the server sends for one generation of the brief."""
+
+    generation: str
+    body: bytes
+    #: The big scripts taken out of the page, by the name it loads them by.
+    scripts: dict[str, bytes]
+
+
+def serve_page(html: bytes, generation: str) -> Page:
+    """The page as the preview serves it: big inline scripts as cacheable files, the script in.
+
+    The browser caches such a file (and its compiled code) under a name that is its content's
+    hash, so a reload neither loads nor compiles plotly.js again. The file on disk keeps its
+    inline script: only what is served changes.
+    """
+    parts: list[bytes] = []
+    scripts: dict[str, bytes] = {}
+    at = 0
+    while (start := html.find(b"<script>", at)) >= 0:
+        end = html.find(b"</script>", start)
+        if end < 0:
+            break
+        code = html[start + len(b"<script>") : end]
+        parts.append(html[at:start])
+        if len(code) >= BIG_SCRIPT:
+            name = f"script-{hashlib.sha256(code).hexdigest()[:16]}.js"
+            scripts[name] = code
+            parts.append(f'<script src="{API}/{name}"></script>'.encode())
+        else:
+            parts.append(html[start:end])
+            parts.append(b"</script>")
+        at = end + len(b"</script>")
+    parts.append(html[at:])
+    page = b"".join(parts)
+    return Page(generation, inject(page, generation), scripts)
+
+
 # --- the server -------------------------------------------------------------------------------
 
 
@@ -215,11 +259,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name.strip("[]") in LOOPBACK
 
-    def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+    def _send(
+        self,
+        code: int,
+        body: bytes,
+        ctype: str = "text/plain; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(code)
         self.send_header("Content-Type", ctype)
+        for name, value in {"Cache-Control": "no-store", **(headers or {})}.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         if self.command != "HEAD":
@@ -239,6 +290,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == f"{API}/state":
             self._send(200, json.dumps(self.server.state.snapshot()).encode(), "application/json")
             return
+        if path.startswith(f"{API}/script-"):
+            code = self.server.script(path.removeprefix(f"{API}/"))
+            if code is None:
+                self._send(404, b"not found\n")
+                return
+            # Named by its content's hash: never changes, so never asked for again.
+            cache = {"Cache-Control": "public, max-age=31536000, immutable"}
+            self._send(200, code, "text/javascript; charset=utf-8", cache)
+            return
         if path in ("", "/"):
             self.send_response(302)
             self.send_header("Location", "/brief.html")
@@ -253,13 +313,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(403, b"forbidden\n")
             return
         if target == self.server.build.resolve() / "brief.html":
-            state = self.server.state
-            with state.cond:
-                html, generation = state.html, state.generation
-            if html is None:
+            page = self.server.page()
+            if page is None:
                 self._send(503, b"the first build is under way: this page reloads by itself\n")
                 return
-            self._send(200, inject(html, generation), "text/html; charset=utf-8")
+            self._send(200, page.body, "text/html; charset=utf-8")
             return
         if not target.is_file():
             self._send(404, b"not found\n")
@@ -316,6 +374,28 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         self.build = build
         self.state = state
         self.loopback = address[0] in LOOPBACK
+        self._page: Page | None = None
+        self._scripts: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def page(self) -> Page | None:
+        """The page of the brief the state holds (made once per generation), None before one."""
+        with self.state.cond:
+            html, generation = self.state.html, self.state.generation
+        if html is None:
+            return None
+        with self._lock:
+            if self._page is None or self._page.generation != generation:
+                # The last page's too: a page loaded just before may still ask for them.
+                last = self._page.scripts if self._page is not None else {}
+                self._page = serve_page(html, generation)
+                self._scripts = {**last, **self._page.scripts}
+            return self._page
+
+    def script(self, name: str) -> bytes | None:
+        """A big script taken out of a served page, by its name."""
+        with self._lock:
+            return self._scripts.get(name)
 
     @property
     def url(self) -> str:

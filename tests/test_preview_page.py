@@ -1,0 +1,153 @@
+"""The preview's page in a real Chromium: a new brief is swapped in place, or the page reloads.
+
+A ``PreviewServer`` serves the built brief (nothing is rebuilt): each test publishes edited
+copies of its HTML, as the preview does after a build, and watches the page follow.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from briefkit.preview import API, BIG_SCRIPT, PreviewServer, PreviewState, start_server
+
+pytestmark = pytest.mark.build
+
+#: Where the page's scroll is left before each change: well down the brief.
+SCROLL = 2000
+ERROR = "seeds/x/reading.yaml:41: claims.3.quotes.0: quote not found"
+
+
+@pytest.fixture
+def served(built: Path) -> Iterator[tuple[PreviewServer, bytes]]:
+    """A preview server over the built brief, showing it; yields it and the brief's HTML."""
+    html = (built / "brief.html").read_bytes()
+    state = PreviewState()
+    state.publish(html)
+    server = start_server("127.0.0.1", 0, built, state)
+    try:
+        yield server, html
+    finally:
+        state.update(closing=True)
+        server.shutdown()
+        server.server_close()
+    assert (built / "brief.html").read_bytes() == html, "the file on disk changed"
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page of the session's Chromium."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def with_marker(html: bytes, marker: str) -> bytes:
+    """``html`` with a paragraph ``marker`` at the start of the brief's main part."""
+    main = b'<main id="brief">'
+    assert html.count(main) == 1
+    return html.replace(main, main + f"<p>{marker}</p>".encode())
+
+
+def figure_ids(html: bytes) -> list[str]:
+    """The ids of the plotly figures the page draws, in order."""
+    return re.findall(r'Plotly\.newPlot\(\s*"([^"]+)"', html.decode())
+
+
+def with_figure_title(html: bytes, figure: str, title: str) -> bytes:
+    """``html`` with a title added to one figure's layout (its script changes, no other)."""
+    text = html.decode()
+    call = re.search(rf'Plotly\.newPlot\(\s*"{re.escape(figure)}",\s*', text)
+    assert call
+    decoder = json.JSONDecoder()
+    _, data_end = decoder.raw_decode(text, call.end())
+    layout_at = text.index("{", data_end)
+    layout, layout_end = decoder.raw_decode(text, layout_at)
+    layout["title"] = {"text": title}
+    return (text[:layout_at] + json.dumps(layout) + text[layout_end:]).encode()
+
+
+def open_brief(page: Any, server: PreviewServer, html: bytes) -> None:
+    """Open the brief, wait for its figures, scroll down and mark the page and its plots."""
+    page.goto(server.url)
+    wait_drawn(page, len(figure_ids(html)))
+    page.evaluate(f"scrollTo(0, {SCROLL})")
+    page.wait_for_function(f"scrollY === {SCROLL}")
+    # Gone if the page is loaded again; kept (with the plots marked) if it is swapped.
+    page.evaluate(
+        "window.briefkitTestPage = true; Plotly.briefkitTestLibrary = true;"
+        "document.querySelectorAll('.js-plotly-plot').forEach((d) => { d.briefkitTestOld = true; })"
+    )
+
+
+def wait_drawn(page: Any, count: int) -> None:
+    """Wait until ``count`` figures are drawn."""
+    assert count > 0
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('.plotly-graph-div')]"
+        ".filter((d) => d.querySelector('.main-svg')).length === n",
+        arg=count,
+        timeout=60_000,
+    )
+
+
+def shows(page: Any, marker: str) -> None:
+    """Wait until the page's text holds ``marker``."""
+    page.wait_for_function("m => document.body.innerText.includes(m)", arg=marker, timeout=60_000)
+
+
+def swapped(page: Any) -> bool:
+    """True if the page is the one opened (swapped in place), False if it was loaded again."""
+    return bool(page.evaluate("window.briefkitTestPage === true"))
+
+
+def get(server: PreviewServer, path: str) -> http.client.HTTPResponse:
+    """A response (read) for ``path``."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+# --- what is served ---------------------------------------------------------------------------
+
+
+def test_plotly_js_is_served_as_a_cached_file_and_the_file_on_disk_keeps_it_inline(
+    served: tuple[PreviewServer, bytes],
+) -> None:
+    server, html = served
+    inline = re.findall(rb"<script>(.*?)</script>", html, re.S)
+    big = [code for code in inline if len(code) >= BIG_SCRIPT]
+    assert len(big) == 1  # plotly.js, put into the page by the build
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
+    conn.request("GET", "/brief.html")
+    response = conn.getresponse()
+    page = response.read()
+    assert response.getheader("Cache-Control") == "no-store"
+    assert big[0] not in page
+    names = re.findall(rf'<script src="{API}/(script-[0-9a-f]+\.js)"></script>'.encode(), page)
+    assert len(names) == 1
+    conn.request("GET", f"{API}/{names[0].decode()}")
+    response = conn.getresponse()
+    assert response.status == 200
+    assert response.read() == big[0]
+    assert response.getheader("Content-Type") == "text/javascript; charset=utf-8"
+    assert "immutable" in (response.getheader("Cache-Control") or "")
+    conn.close()
+    # The figures' own scripts stay in the page, and the preview's script is added.
+    brief, script = page.split(b'<script id="briefkit-preview">')
+    assert figure_ids(brief) == figure_ids(html) != []
+    assert brief.count(b"<script") == html.count(b"<script")
+    assert script.count(b"</script>") == 1
+    for path in (f"{API}/script-0123456789abcdef.js", f"{API}/script-../brief.html"):
+        assert get(server, path).status == 404
