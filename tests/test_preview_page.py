@@ -133,6 +133,7 @@ def test_plotly_js_is_served_as_a_cached_file_and_the_file_on_disk_keeps_it_inli
     conn.request("GET", "/brief.html")
     response = conn.getresponse()
     page = response.read()
+    assert response.getheader("X-Briefkit-Generation") == server.state.generation
     assert response.getheader("Cache-Control") == "no-store"
     assert big[0] not in page
     names = re.findall(rf'<script src="{API}/(script-[0-9a-f]+\.js)"></script>'.encode(), page)
@@ -151,3 +152,95 @@ def test_plotly_js_is_served_as_a_cached_file_and_the_file_on_disk_keeps_it_inli
     assert script.count(b"</script>") == 1
     for path in (f"{API}/script-0123456789abcdef.js", f"{API}/script-../brief.html"):
         assert get(server, path).status == 404
+
+
+# --- the page in Chromium ---------------------------------------------------------------------
+
+
+def test_a_new_brief_is_swapped_in_with_its_scroll_and_unchanged_figures_kept(
+    served: tuple[PreviewServer, bytes], page: Any
+) -> None:
+    server, html = served
+    figures = figure_ids(html)
+    open_brief(page, server, html)
+    server.state.publish(with_marker(html, "Marker-5521"))
+    shows(page, "Marker-5521")
+    assert swapped(page)
+    assert page.evaluate("scrollY") == SCROLL
+    wait_drawn(page, len(figures))
+    # plotly.js was not run again, and no figure was drawn again.
+    assert page.evaluate("Plotly.briefkitTestLibrary === true")
+    kept = "[...document.querySelectorAll('.plotly-graph-div')].map((d) => !!d.briefkitTestOld)"
+    assert page.evaluate(kept) == [True] * len(figures)
+    page.evaluate("id => { window.briefkitTestPlot = document.getElementById(id); }", figures[0])
+    # One figure changed: it alone is drawn again, with its new title.
+    for n in range(3):
+        edited = with_figure_title(with_marker(html, f"Marker-{n}"), figures[0], f"Retitled-{n}")
+        server.state.publish(edited)
+        shows(page, f"Marker-{n}")
+        page.wait_for_function(
+            "([id, t]) => document.getElementById(id).querySelector('.gtitle')?.textContent === t",
+            arg=[figures[0], f"Retitled-{n}"],
+        )
+        wait_drawn(page, len(figures))
+        assert page.evaluate(kept) == [False] + [True] * (len(figures) - 1)
+    assert swapped(page)
+    assert page.evaluate("scrollY") == SCROLL
+    # A figure drawn again lets its old plot go: purged, it holds no data and no listener.
+    assert page.evaluate("window.briefkitTestPlot.isConnected") is False
+    assert page.evaluate("window.briefkitTestPlot.data") is None
+    assert page.evaluate("document.querySelectorAll('#briefkit-preview').length") <= 1
+
+
+def test_the_overlay_shows_over_the_last_brief_and_clears_with_the_next(
+    served: tuple[PreviewServer, bytes], page: Any
+) -> None:
+    server, html = served
+    open_brief(page, server, html)
+    server.state.update(error=[ERROR])
+    overlay = page.wait_for_selector("#briefkit-overlay", timeout=60_000)
+    assert ERROR in (overlay.text_content() or "")
+    server.state.publish(with_marker(html, "Marker-7741"))
+    shows(page, "Marker-7741")
+    assert page.query_selector("#briefkit-overlay") is None
+    assert swapped(page)
+    # A failure again, then the same brief built again (a new generation): the overlay clears.
+    server.state.update(error=[ERROR])
+    page.wait_for_selector("#briefkit-overlay", timeout=60_000)
+    server.state.publish(with_marker(html, "Marker-7741"))
+    page.wait_for_selector("#briefkit-overlay", state="detached", timeout=60_000)
+    assert swapped(page)
+    assert page.evaluate("scrollY") == SCROLL
+
+
+def test_briefs_published_in_quick_succession_end_at_the_last(
+    served: tuple[PreviewServer, bytes], page: Any
+) -> None:
+    server, html = served
+    open_brief(page, server, html)
+    for n in range(4):
+        server.state.publish(with_marker(html, f"Marker-88{n}"))
+    shows(page, "Marker-883")
+    assert "Marker-882" not in page.evaluate("document.body.innerText")
+    assert swapped(page)
+    assert page.evaluate("document.querySelectorAll('main#brief').length") == 1
+    wait_drawn(page, len(figure_ids(html)))
+
+
+@pytest.mark.parametrize("change", ["head", "plotly.js"])
+def test_a_brief_that_cannot_be_swapped_is_loaded_again_where_it_was(
+    served: tuple[PreviewServer, bytes], page: Any, change: str
+) -> None:
+    server, html = served
+    open_brief(page, server, html)
+    edited = with_marker(html, "Marker-3307")
+    if change == "head":  # another style sheet: only a reload applies it right
+        edited = edited.replace(b"</style>", b"p.bk-test { color: red; }</style>", 1)
+    else:  # another plotly.js: it must be run, and only a reload does
+        code = max(re.findall(rb"<script>(.*?)</script>", edited, re.S), key=len)
+        edited = edited.replace(code, code + b"\n/* another build */", 1)
+    server.state.publish(edited)
+    shows(page, "Marker-3307")
+    page.wait_for_function(f"scrollY === {SCROLL}", timeout=60_000)
+    assert not swapped(page)
+    wait_drawn(page, len(figure_ids(html)))

@@ -1,15 +1,16 @@
-"""``briefkit preview``: build, serve the brief on loopback, rebuild on save, reload the page.
+"""``briefkit preview``: build, serve the brief on loopback, rebuild on save, update the page.
 
 The preview runs the normal build (``build.run_build``, so the content-hash cache decides what
-runs), HTML first: the page reloads as soon as the HTML is built, and the PDF follows in the
+runs), HTML first: the page is updated as soon as the HTML is built, and the PDF follows in the
 same loop without holding the page. What is expensive stays warm for the life of the preview:
 a pool of started kernels with the notebooks' imports done (``briefkit.kernels``), one Chromium
 session for the SVGs, and the packages loaded in this process.
 
 The server answers only on 127.0.0.1 unless told otherwise, serves only files inside the seed's
 build folder, and injects a small script into the HTML it serves (never into the file on disk):
-it listens to server-sent events, reloads the page after a good build and shows a failed
-build's message over the last good brief.
+it listens to server-sent events, swaps a good build's brief into the page in place (or
+reloads it) and shows a failed build's message over the last good brief. plotly.js is served
+as a file of its own the browser caches, so neither a swap nor a reload loads it again.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ class PreviewState:
 
 _SCRIPT = """<script id="briefkit-preview">
 (() => {
-  const generation = %(generation)s;
+  let generation = %(generation)s;
+  const head = %(head)s;
   const key = "briefkit-preview-scroll";
   const saved = sessionStorage.getItem(key);
   if (saved !== null) {
@@ -153,24 +155,95 @@ _SCRIPT = """<script id="briefkit-preview">
       lines.join("\\n");
   };
   const events = new EventSource("%(api)s/events");
-  events.onmessage = (e) => {
-    const state = JSON.parse(e.data);
-    if (state.generation && state.generation !== generation) {
-      sessionStorage.setItem(key, String(scrollY));
-      events.close();
-      location.reload();
+  const reload = () => {
+    sessionStorage.setItem(key, String(scrollY));
+    events.close();
+    location.reload();
+    return false;
+  };
+  // A swap runs only the figures' scripts again (plotly.js stays loaded): any other script
+  // must be the same, and the page before the body (the server's digest of it) too.
+  const figure = (s) => !s.src && s.text.includes("Plotly.newPlot(");
+  const fixed = (root) => [...root.querySelectorAll("script:not(#briefkit-preview)")]
+    .filter((s) => !figure(s)).map((s) => s.outerHTML).join("\\n");
+  const swap = async () => {
+    const response = await fetch(location.pathname, {cache: "no-store"});
+    const got = response.headers.get("X-Briefkit-Generation");
+    if (!response.ok || !got || response.headers.get("X-Briefkit-Head") !== head) return reload();
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    doc.getElementById("briefkit-preview")?.remove();
+    const plots = [...doc.body.querySelectorAll("script")].filter(figure).length;
+    if ((plots && typeof Plotly === "undefined") || fixed(doc.body) !== fixed(document.body)) {
+      return reload();
+    }
+    const x = scrollX, y = scrollY;
+    // A figure whose script did not change keeps its drawn plot (drawing is most of a swap).
+    const drawn = new Map();
+    for (const s of [...document.body.querySelectorAll("script")].filter(figure)) {
+      const plot = s.previousElementSibling;
+      if (plot?.classList.contains("js-plotly-plot")) drawn.set(s.text, plot);
+    }
+    overlay = null;
+    document.body.replaceChildren(...doc.body.childNodes);
+    // Parsed scripts never run: each changed figure's runs as a new element, in document order.
+    for (const old of [...document.body.querySelectorAll("script")].filter(figure)) {
+      const plot = drawn.get(old.text), div = old.previousElementSibling;
+      const same = (name) => plot.getAttribute(name) === div.getAttribute(name);
+      if (plot && div && same("id") && same("style")) {
+        div.replaceWith(plot);
+        drawn.delete(old.text);
+        continue;
+      }
+      const script = document.createElement("script");
+      script.text = old.text;
+      old.replaceWith(script);
+    }
+    // A plot no longer shown holds its data and listeners (window resize) until purged.
+    if (typeof Plotly !== "undefined") drawn.forEach((plot) => Plotly.purge(plot));
+    scrollTo(x, y);
+    generation = got;
+    return true;
+  };
+  let state = {generation, error: null};
+  let busy = false;
+  const follow = async () => {
+    busy = true;
+    try {
+      while (state.generation && state.generation !== generation) {
+        const asked = state.generation;
+        if (!(await swap())) return;
+        if (state.generation === asked) break;  // what was fetched is at least as new
+      }
+    } catch (err) {
+      console.error("briefkit: the page could not be swapped; reloading", err);
+      reload();
       return;
     }
+    busy = false;
     show(state.error);
+  };
+  events.onmessage = (e) => {
+    state = JSON.parse(e.data);
+    if (busy) return;
+    if (state.generation && state.generation !== generation) follow();
+    else show(state.error);
   };
 })();
 </script>
 """
 
 
+def head_digest(html: bytes) -> str:
+    """A digest of ``html`` up to its body's content: a swap applies only under the same."""
+    at = html.lower().find(b"<body")
+    at = html.find(b">", at) + 1 if at >= 0 else len(html)
+    return hashlib.sha256(html[:at]).hexdigest()[:16]
+
+
 def inject(html: bytes, generation: str) -> bytes:
     """``html`` with the preview's script before its last ``</body>`` (or at its end)."""
-    script = (_SCRIPT % {"generation": json.dumps(generation), "api": API}).encode()
+    values = {"generation": generation, "head": head_digest(html)}
+    script = (_SCRIPT % ({k: json.dumps(v) for k, v in values.items()} | {"api": API})).encode()
     at = html.lower().rfind(b"</body>")
     if at < 0:
         return html + script
@@ -187,6 +260,7 @@ class Page:
 
     generation: str
     body: bytes
+    head: str
     #: The big scripts taken out of the page, by the name it loads them by.
     scripts: dict[str, bytes]
 
@@ -195,8 +269,8 @@ def serve_page(html: bytes, generation: str) -> Page:
     """The page as the preview serves it: big inline scripts as cacheable files, the script in.
 
     The browser caches such a file (and its compiled code) under a name that is its content's
-    hash, so a reload neither loads nor compiles plotly.js again. The file on disk keeps its
-    inline script: only what is served changes.
+    hash, so a reload neither loads nor compiles plotly.js again, and a swap fetches ~5 % of
+    the page. The file on disk keeps its inline script: only what is served changes.
     """
     parts: list[bytes] = []
     scripts: dict[str, bytes] = {}
@@ -217,7 +291,7 @@ def serve_page(html: bytes, generation: str) -> Page:
         at = end + len(b"</script>")
     parts.append(html[at:])
     page = b"".join(parts)
-    return Page(generation, inject(page, generation), scripts)
+    return Page(generation, inject(page, generation), head_digest(page), scripts)
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -317,7 +391,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if page is None:
                 self._send(503, b"the first build is under way: this page reloads by itself\n")
                 return
-            self._send(200, page.body, "text/html; charset=utf-8")
+            # What the page's script needs to swap this page in for the one it shows.
+            headers = {"X-Briefkit-Generation": page.generation, "X-Briefkit-Head": page.head}
+            self._send(200, page.body, "text/html; charset=utf-8", headers)
             return
         if not target.is_file():
             self._send(404, b"not found\n")
