@@ -17,8 +17,6 @@ import pytest
 
 from briefkit.preview import API, BIG_SCRIPT, PreviewServer, PreviewState, start_server
 
-pytestmark = pytest.mark.build
-
 #: Where the page's scroll is left before each change: well down the brief.
 SCROLL = 2000
 ERROR = "seeds/x/reading.yaml:41: claims.3.quotes.0: quote not found"
@@ -122,6 +120,7 @@ def get(server: PreviewServer, path: str) -> http.client.HTTPResponse:
 # --- what is served ---------------------------------------------------------------------------
 
 
+@pytest.mark.build
 def test_plotly_js_is_served_as_a_cached_file_and_the_file_on_disk_keeps_it_inline(
     served: tuple[PreviewServer, bytes],
 ) -> None:
@@ -157,6 +156,7 @@ def test_plotly_js_is_served_as_a_cached_file_and_the_file_on_disk_keeps_it_inli
 # --- the page in Chromium ---------------------------------------------------------------------
 
 
+@pytest.mark.build
 def test_a_new_brief_is_swapped_in_with_its_scroll_and_unchanged_figures_kept(
     served: tuple[PreviewServer, bytes], page: Any
 ) -> None:
@@ -192,6 +192,7 @@ def test_a_new_brief_is_swapped_in_with_its_scroll_and_unchanged_figures_kept(
     assert page.evaluate("document.querySelectorAll('#briefkit-preview').length") <= 1
 
 
+@pytest.mark.build
 def test_the_overlay_shows_over_the_last_brief_and_clears_with_the_next(
     served: tuple[PreviewServer, bytes], page: Any
 ) -> None:
@@ -213,6 +214,7 @@ def test_the_overlay_shows_over_the_last_brief_and_clears_with_the_next(
     assert page.evaluate("scrollY") == SCROLL
 
 
+@pytest.mark.build
 def test_briefs_published_in_quick_succession_end_at_the_last(
     served: tuple[PreviewServer, bytes], page: Any
 ) -> None:
@@ -227,6 +229,7 @@ def test_briefs_published_in_quick_succession_end_at_the_last(
     wait_drawn(page, len(figure_ids(html)))
 
 
+@pytest.mark.build
 @pytest.mark.parametrize("change", ["head", "plotly.js"])
 def test_a_brief_that_cannot_be_swapped_is_loaded_again_where_it_was(
     served: tuple[PreviewServer, bytes], page: Any, change: str
@@ -244,3 +247,21 @@ def test_a_brief_that_cannot_be_swapped_is_loaded_again_where_it_was(
     page.wait_for_function(f"scrollY === {SCROLL}", timeout=60_000)
     assert not swapped(page)
     wait_drawn(page, len(figure_ids(html)))
+
+
+def test_a_page_opened_before_the_first_build_shows_the_brief_once_built(
+    tmp_path: Path, page: Any
+) -> None:
+    state = PreviewState()
+    server = start_server("127.0.0.1", 0, tmp_path, state)
+    try:
+        response = page.goto(server.url)
+        assert response is not None
+        assert response.status == 503
+        assert "first build is under way" in page.evaluate("document.body.innerText")
+        state.publish(b"<!DOCTYPE html><html><head><title>t</title></head><body><p>Built-4410</p>")
+        shows(page, "Built-4410")
+    finally:
+        state.update(closing=True)
+        server.shutdown()
+        server.server_close()

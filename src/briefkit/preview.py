@@ -250,6 +250,10 @@ def inject(html: bytes, generation: str) -> bytes:
     return html[:at] + script + html[at:]
 
 
+#: What the page shows until the first build is done.
+_WAITING = b"<!DOCTYPE html><title>briefkit</title><p>The first build is under way: this page \
+shows the brief by itself.</p>"
+
 #: An inline script at least this long (plotly.js) is served as a file of its own.
 BIG_SCRIPT = 256 * 1024
 
@@ -389,7 +393,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if target == self.server.build.resolve() / "brief.html":
             page = self.server.page()
             if page is None:
-                self._send(503, b"the first build is under way: this page reloads by itself\n")
+                # With the script, which loads the brief once the first build publishes it.
+                self._send(503, inject(_WAITING, ""), "text/html; charset=utf-8")
                 return
             # What the page's script needs to swap this page in for the one it shows.
             headers = {"X-Briefkit-Generation": page.generation, "X-Briefkit-Head": page.head}
