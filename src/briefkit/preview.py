@@ -163,7 +163,7 @@ _SCRIPT = """<script id="briefkit-preview">
   };
   // A swap runs only the figures' scripts again (plotly.js stays loaded): any other script
   // must be the same, and the page before the body (the server's digest of it) too.
-  const figure = (s) => !s.src && s.text.includes("Plotly.newPlot(");
+  const figure = (s) => !s.src && s.id !== "briefkit-preview" && s.text.includes("Plotly.newPlot(");
   const fixed = (root) => [...root.querySelectorAll("script:not(#briefkit-preview)")]
     .filter((s) => !figure(s)).map((s) => s.outerHTML).join("\\n");
   const swap = async () => {
