@@ -123,7 +123,7 @@ def test_a_machine_without_a_browser_fetches_chrome_once_and_builds_the_pdf(
     exe = cache / "chrome-linux64" / "chrome"
     assert json.loads((cache / browser.MARKER).read_text())["exe"] == "chrome-linux64/chrome"
     # The SVGs were drawn by the fetched browser, and it is part of the figures' key.
-    stamp = json.loads((project / "_build" / SEED / ".cache" / "figures.json").read_text())
+    stamp = json.loads((project / "_build" / SEED / ".cache" / "figures-static.json").read_text())
     assert str(exe) in json.dumps(stamp)
 
     # Found again, never fetched again: not even when the download is gone or forbidden.

@@ -207,6 +207,13 @@ def fake_export_figures(
     return written
 
 
+def fake_export_static(
+    build_dir: Path, *, specs: Sequence[Path], kinds: Sequence[str]
+) -> list[Path]:
+    """The static figure files, as fake_export_figures writes them."""
+    return [p for p in fake_export_figures(build_dir, specs=specs) if p.suffix != ".html"]
+
+
 def fake_plotly_js(build_dir: Path) -> Path:
     path = build_dir / "assets" / "plotly.min.js"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -230,6 +237,7 @@ def engine(monkeypatch: pytest.MonkeyPatch, browser: Path) -> FakeEngine:
     monkeypatch.setattr(artifacts, "find_chromium", lambda: str(browser))
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
     monkeypatch.setattr(artifacts, "export_figures", fake_export_figures)
+    monkeypatch.setattr(artifacts, "export_static_figures", fake_export_static)
     monkeypatch.setattr(artifacts, "write_plotly_js", fake_plotly_js)
     monkeypatch.setattr(artifacts, "start_chromium", lambda: True)
     monkeypatch.setattr(artifacts, "stop_chromium", lambda: None)
@@ -246,7 +254,8 @@ ALL_NOTEBOOKS = [
     f"notebook-{p.stem}" for p in notebooks.find_notebooks(Path(__file__).resolve().parents[1])
 ]
 RENDERS = ["render-html", "render-pdf"]
-EVERYTHING = ["check", *ALL_NOTEBOOKS, "figures", "export", "meta", *RENDERS]
+FIGURES = ["figures", "figures-static"]
+EVERYTHING = ["check", *ALL_NOTEBOOKS, *FIGURES, "export", "meta", *RENDERS]
 
 
 def test_cold_build_runs_every_step_and_rebuild_runs_none(
@@ -323,7 +332,7 @@ def test_one_notebook_change_reruns_only_it_and_what_follows(
 ) -> None:
     fake_build(project)
     edit_notebook(project, "timeline")
-    assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
+    assert fake_build(project).executed == ["notebook-timeline", *FIGURES, "meta", *RENDERS]
 
 
 @pytest.mark.parametrize(
@@ -365,7 +374,7 @@ def test_package_code_change_reruns_everything(
         # The fake notebooks' artifacts do not depend on pydantic, so nothing is re-rendered.
         ("pydantic", ["check", *ALL_NOTEBOOKS, "export", "meta"]),
         ("papermill", ALL_NOTEBOOKS),
-        ("kaleido", ["figures"]),
+        ("kaleido", FIGURES),
         ("typst", RENDERS),
         ("python", EVERYTHING),
     ],
@@ -396,10 +405,10 @@ def test_chromium_upgrade_or_choice_reexports_the_figures(
     st = browser.stat()
     os.utime(browser, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a new build of Chromium
     # The fake SVGs come out the same, so nothing after the figures runs again.
-    assert fake_build(project).executed == ["figures"]
+    assert fake_build(project).executed == ["figures-static"]
     assert fake_build(project).executed == []
     monkeypatch.setenv("BROWSER_PATH", str(browser))
-    assert fake_build(project).executed == ["figures"]
+    assert fake_build(project).executed == ["figures-static"]
     # An HTML-only build draws no SVG, so Chromium does not matter to it.
     fake_build(project, ("html",))
     os.utime(browser, ns=(st.st_atime_ns, st.st_mtime_ns + 2 * 10**9))
@@ -408,10 +417,9 @@ def test_chromium_upgrade_or_choice_reexports_the_figures(
 
 def test_html_then_pdf_renders_only_the_new_format(project: Path, engine: FakeEngine) -> None:
     fake_build(project, ("html",))
-    # SVGs are needed now: the figure step re-runs, and the HTML (whose key covers the
-    # figures folder) is rendered again too; brief.json records the formats (the HTML links
-    # to the PDF when one is built beside it).
-    assert fake_build(project).executed == ["figures", "meta", *RENDERS]
+    # SVGs are needed now: they are drawn, and the HTML is rendered again too, because
+    # brief.json records the formats (the HTML links to the PDF when one is built beside it).
+    assert fake_build(project).executed == ["figures-static", "meta", *RENDERS]
 
 
 @pytest.mark.parametrize(
@@ -422,7 +430,8 @@ def test_html_then_pdf_renders_only_the_new_format(project: Path, engine: FakeEn
         # A restored output has the same bytes, so the steps after it stay current.
         ("texts/conditions.json", ["notebook-conditions"]),
         ("notebooks/arguments.ipynb", ["notebook-arguments"]),
-        ("figures/timeline.svg", ["figures"]),
+        ("figures/timeline.svg", ["figures-static"]),
+        ("figures/timeline.html", ["figures"]),
         ("brief.json", ["meta"]),
     ],
 )
@@ -472,7 +481,12 @@ def recording_export(
             raise RuntimeError(f"cannot export {names}")
         return fake_export_figures(build_dir, static=static, specs=specs)
 
+    def export_static(build_dir: Path, *, specs: Sequence[Path], kinds: Sequence[str]):
+        calls.append([f"{p.stem} ({', '.join(kinds)})" for p in specs])
+        return fake_export_static(build_dir, specs=specs, kinds=kinds)
+
     monkeypatch.setattr(artifacts, "export_figures", export)
+    monkeypatch.setattr(artifacts, "export_static_figures", export_static)
     return calls
 
 
@@ -564,20 +578,23 @@ def test_an_early_export_of_a_since_changed_figure_is_redone(
     assert calls == [["timeline"]]
     stamp = stamps.load("figures")
     assert stamp is not None
-    assert {"figures/actors.svg", "figures/timeline.svg"} <= set(stamp.outputs)
+    assert {"figures/actors.html", "figures/timeline.html"} <= set(stamp.outputs)
     # An early export whose files are gone is redone too.
     stamps.forget("figures", remove_outputs=False)
     (build / "figures" / "actors.svg").unlink()
     calls.clear()
-    assert figures_step()
-    assert calls == [["actors", "timeline"]]
+    ctx = context.BuildContext(project, SEED, early=ready)
+    steps.figures_step(ctx)
+    assert ctx.executed == FIGURES
+    # The timeline's SVG, drawn from a spec that has not changed since, is kept.
+    assert calls == [["timeline"], ["actors (svg)"]]
     assert (build / "figures" / "actors.svg").is_file()
 
 
 def test_removed_notebook_loses_its_artifacts(project: Path, engine: FakeEngine) -> None:
     fake_build(project)
     (project / "notebooks" / "timeline.ipynb").unlink()
-    assert fake_build(project).executed == ["figures", "meta", *RENDERS]
+    assert fake_build(project).executed == [*FIGURES, "meta", *RENDERS]
     build_dir = project / "_build" / SEED
     assert not (build_dir / "texts" / "timeline.json").exists()
     assert not (build_dir / ".cache" / "notebook-timeline.json").exists()
@@ -614,7 +631,7 @@ def test_failed_notebook_is_not_recorded_but_others_are(
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
     # The failed build stopped before the exports, so they run now too.
     again = fake_build(project).executed
-    assert again == ["notebook-timeline", "figures", "export", "meta", *RENDERS]
+    assert again == ["notebook-timeline", *FIGURES, "export", "meta", *RENDERS]
 
 
 def test_artifacts_of_a_failed_notebook_are_removed_before_rendering(
@@ -676,16 +693,41 @@ def test_a_seed_edited_while_the_notebooks_run_is_not_served_once_reverted(
     assert {p.name: p.read_text() for p in sorted(texts.iterdir())} == served
 
 
+def test_a_build_rendering_only_the_html_draws_no_static_figure(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A preview's HTML build waits for no Chromium drawing; its PDF build draws what changed.
+
+    The PDF build after it then draws only the changed figure's SVG, and renders only the PDF:
+    the SVGs are no input of the HTML.
+    """
+    fake_build(project)
+    calls = recording_export(monkeypatch)
+    edit_notebook(project, "timeline")
+    html_only = BuildOptions(
+        project, SEED, engine="fake", formats=("html", "pdf"), render=("html",)
+    )
+    assert run_build(html_only).executed == ["notebook-timeline", "figures", "meta", "render-html"]
+    assert calls == [["timeline"]]
+    svg = project / "_build" / SEED / "figures" / "timeline.svg"
+    assert svg.read_text() != (svg.parent / "timeline.json").read_text()  # not drawn yet
+    calls.clear()
+    assert fake_build(project).executed == ["figures-static", "render-pdf"]
+    assert calls == [["timeline (svg)"]]
+    assert svg.read_text() == (svg.parent / "timeline.json").read_text()
+
+
 def test_a_build_of_fewer_formats_leaves_no_older_output_beside_the_new(
     project: Path, engine: FakeEngine
 ) -> None:
     fake_build(project)
     build_dir = project / "_build" / SEED
     append(project / "briefing" / "brief.qmd", "\n")
-    assert fake_build(project, ("html",)).executed == ["figures", "meta", "render-html"]
+    # The SVGs stay, for the next build that renders the PDF (the HTML does not read them).
+    assert fake_build(project, ("html",)).executed == ["meta", "render-html"]
     assert sorted(p.name for p in build_dir.glob("brief.*")) == ["brief.html", "brief.json"]
     assert StepCache(build_dir).load("render-pdf") is None
-    assert fake_build(project).executed == ["figures", "meta", *RENDERS]
+    assert fake_build(project).executed == ["meta", *RENDERS]
 
 
 def test_a_build_failing_after_the_check_leaves_no_brief(
@@ -703,7 +745,7 @@ def test_a_build_failing_after_the_check_leaves_no_brief(
         fake_build(project)
     assert sorted(p.name for p in build_dir.glob("brief.*")) == ["brief.json"]
     monkeypatch.setattr(notebooks, "execute_all", fake_execute_all)
-    assert fake_build(project).executed == ["notebook-timeline", "figures", "meta", *RENDERS]
+    assert fake_build(project).executed == ["notebook-timeline", *FIGURES, "meta", *RENDERS]
 
 
 # --- a real build ------------------------------------------------------------------------------

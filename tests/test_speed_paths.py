@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import string
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def test_a_previews_html_and_pdf_builds_redo_nothing_of_each_other(
 
     def ran() -> list[list[str]]:
         found = [re.search(r"\((.*)\)$", r.getMessage()) for r in caplog.records]
-        return [m[1].split(", ") for m in found if m and "rebuilt" in m.string]
+        return [m[1].split("; ")[0].split(", ") for m in found if m and "rebuilt" in m.string]
 
     with caplog.at_level(logging.INFO, logger="briefkit"):
         assert preview.rebuild_html()
@@ -192,6 +193,47 @@ def test_a_held_pool_starts_no_kernel_until_the_build_is_done(tmp_path: Path) ->
         pool.close()
 
 
+def test_a_notebook_waits_for_a_kernel_a_held_pool_starts_for_it(tmp_path: Path) -> None:
+    """Edits back to back find the pool empty: a kernel is started for each waiting notebook.
+
+    Without it every notebook started a cold kernel of its own, all at once on two cores, and a
+    reading edit took twice as long as with the pool's kernels started one per core.
+    """
+    from briefkit import kernels
+
+    pool = kernels.KernelPool(tmp_path, size=1, warmup="", log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        with pool.held():
+            first = pool.take({}, tmp_path / "logs" / "first.log")
+            assert first is not None
+            kernels._kill(first)
+            second = pool.take({}, tmp_path / "logs" / "second.log", wait=120)
+            assert second is not None
+            kernels._kill(second)
+            assert pool._counter == 2
+            # Nobody waits any more: the held pool starts nothing more.
+            assert not pool.wait_ready(timeout=2)
+            assert pool._counter == 2
+    finally:
+        pool.close()
+
+
+def test_a_pool_that_cannot_start_kernels_is_not_waited_for(tmp_path: Path) -> None:
+    """A kernel that fails to start: the notebook starts its own (and reports what fails)."""
+    from briefkit import kernels
+
+    pool = kernels.KernelPool(
+        tmp_path / "missing", size=1, warmup="", log_dir=tmp_path / "logs"
+    ).start()  # fmt: skip
+    try:
+        started = time.monotonic()
+        assert pool.take({}, tmp_path / "logs" / "taken.log", wait=120) is None
+        assert time.monotonic() - started < 60
+    finally:
+        pool.close()
+
+
 def test_closing_the_pool_kills_the_kernel_it_is_warming_up(tmp_path: Path) -> None:
     """Ctrl-C during a refill: the warm-up is not waited for, and no kernel is left."""
     from briefkit import kernels
@@ -200,14 +242,13 @@ def test_closing_the_pool_kills_the_kernel_it_is_warming_up(tmp_path: Path) -> N
     pool = kernels.KernelPool(tmp_path, size=1, warmup=warmup, log_dir=tmp_path / "logs").start()
     try:
         deadline = 120.0
-        while (
-            deadline > 0
-            and getattr(getattr(pool._starting, "provisioner", None), "process", None) is None
+        while deadline > 0 and (
+            not pool._starting or getattr(pool._starting[0].provisioner, "process", None) is None
         ):
             pool.wait_ready(timeout=0.2)
             deadline -= 0.2
-        process = pool._starting.provisioner.process
+        process = pool._starting[0].provisioner.process
     finally:
         pool.close()
-    assert not pool._thread.is_alive()
+    assert not any(thread.is_alive() for thread in pool._threads)
     assert process.poll() is not None

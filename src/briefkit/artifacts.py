@@ -340,6 +340,11 @@ def figure_specs(build_dir: Path) -> list[Path]:
     return sorted((build_dir / "figures").glob("*.json"))
 
 
+def figure_div(spec: Path) -> Path:
+    """Where the figure of ``spec`` is written as a plotly div (for the page)."""
+    return spec.with_suffix(".html")
+
+
 def export_figures(
     build_dir: Path,
     *,
@@ -377,13 +382,21 @@ def export_figures(
             config={"displaylogo": False, "responsive": True},
             validate=False,
         )
-        html_path = spec_path.with_suffix(".html")
+        html_path = figure_div(spec_path)
         html_path.write_text(div, encoding="utf-8")
         written.append(html_path)
         figures.append((name, fig))
     if kinds and figures:
         written += _export_static(build_dir, figures, kinds)
     return written
+
+
+def export_static_figures(
+    build_dir: Path, *, specs: Sequence[Path], kinds: Sequence[str]
+) -> list[Path]:
+    """Draw the static files of ``kinds`` ("svg", "png") for the figure ``specs`` (one Chromium)."""
+    figures = [(p.stem, json.loads(p.read_text(encoding="utf-8"))["figure"]) for p in specs]
+    return _export_static(build_dir, figures, kinds) if kinds and figures else []
 
 
 def _export_static(

@@ -136,8 +136,11 @@ class BuildContext:
 
     @property
     def static(self) -> tuple[str, ...]:
-        """The static figure files the formats embed (SVG for PDF, PNG for Word); () for none."""
-        return static_figure_types(self.formats)
+        """The static figure files the formats rendered now embed (SVG for PDF, PNG for Word).
+
+        () for none: a preview's HTML build draws no SVG, its PDF build does.
+        """
+        return static_figure_types(self.render or self.formats)
 
     def deps_of(self, names: Iterable[str]) -> dict[str, str]:
         """The versions of Python and of the distributions ``names``."""

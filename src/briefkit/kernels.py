@@ -243,14 +243,15 @@ def _run_silently(km: Any, code: str, timeout: float) -> None:
 class KernelPool:
     """Keeps up to ``size`` python3 kernels started in ``cwd``, warmed up by ``warmup``.
 
-    ``take`` hands one out (or None when none is ready: the notebook then starts its own).
-    A background thread refills the pool, one kernel at a time. ``close`` kills every kernel
-    still in the pool and stops the refilling; kernels handed out are their taker's to kill.
+    ``take`` hands one out, waiting for one being started if none is ready (None when the pool
+    cannot start any: the notebook then starts its own). Background threads refill the pool,
+    at most ``fillers`` kernels at a time. ``close`` kills every kernel still in the pool and
+    stops the refilling; kernels handed out are their taker's to kill.
     """
 
     def __init__(
         self, cwd: Path, *, size: int, warmup: str, log_dir: Path,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | None = None, fillers: int | None = None,
     ) -> None:  # fmt: skip
         self.cwd = cwd
         self.env = dict(env or {})
@@ -260,17 +261,29 @@ class KernelPool:
         self._ready: list[tuple[Any, Path]] = []
         self._lock = threading.Condition()
         self._closed = False
-        #: While above 0, no kernel is started (see ``held``).
+        #: While above 0, no kernel is started (see ``held``) unless a taker waits for one.
         self._holds = 0
-        #: The kernel being started and warmed up, if any (``close`` kills it).
-        self._starting: Any = None
+        #: Takers waiting for a kernel.
+        self._waiting = 0
+        #: Kernels being started and warmed up: how many, and their managers (``close`` kills
+        #: them).
+        self._pending = 0
+        self._starting: list[Any] = []
+        #: Whether the last start failed (then a taker does not wait for the next one).
+        self._failing = False
         self._counter = 0
-        self._thread = threading.Thread(target=self._fill, name="briefkit-kernels", daemon=True)
+        # Starting a kernel is CPU-bound (its imports): one per core at most.
+        count = fillers if fillers is not None else min(2, os.cpu_count() or 1)
+        self._threads = [
+            threading.Thread(target=self._fill, name=f"briefkit-kernels-{i}", daemon=True)
+            for i in range(max(1, count))
+        ]
 
     def start(self) -> KernelPool:
         """Start filling the pool in the background."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def ready(self) -> int:
@@ -291,10 +304,11 @@ class KernelPool:
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        """Start no kernel meanwhile (a build runs): the pool refills when it is done.
+        """Start no kernel meanwhile (a build runs) unless a notebook waits for one.
 
         Starting and warming up a kernel costs about a second of CPU. A build takes its kernels
-        at once and starts no more, so a refill during it only slows its notebooks down.
+        at once, so a refill during it only slows its notebooks down; but when the pool ran dry
+        (edits back to back), a kernel for a waiting notebook is started at once.
         """
         with self._lock:
             self._holds += 1
@@ -305,10 +319,23 @@ class KernelPool:
                 self._holds -= 1
                 self._lock.notify_all()
 
-    def take(self, env: Mapping[str, str], log: Path) -> Any | None:
-        """A started kernel's manager with ``env`` set in it, its chatter going to ``log``."""
+    def take(self, env: Mapping[str, str], log: Path, *, wait: float = START_TIMEOUT) -> Any | None:
+        """A started kernel's manager with ``env`` set in it, its chatter going to ``log``.
+
+        With none ready, waits up to ``wait`` seconds for one the pool starts: a kernel it is
+        already warming up is ready sooner than a new one, and the pool starts no more at once
+        than the machine has cores (a notebook starting its own kernel would add one more).
+        None when the pool is closed, its last start failed, or the wait ran out.
+        """
+        end = time.monotonic() + wait
         while True:
             with self._lock:
+                self._waiting += 1
+                self._lock.notify_all()
+                try:
+                    self._lock.wait_for(self._takeable, timeout=max(0.0, end - time.monotonic()))
+                finally:
+                    self._waiting -= 1
                 if self._closed or not self._ready:
                     return None
                 km, pool_log = self._ready.pop(0)
@@ -334,18 +361,19 @@ class KernelPool:
         with self._lock:
             self._closed = True
             left, self._ready = self._ready, []
-            starting = self._starting
+            starting = list(self._starting)
             self._lock.notify_all()
-        if starting is not None:
+        for km in starting:
             # Its warm-up then fails at once instead of being waited for.
-            process = getattr(starting.provisioner, "process", None)
+            process = getattr(km.provisioner, "process", None)
             if process is not None and process.poll() is None:
                 process.kill()
         for km, log in left:
             _kill(km)
             log.unlink(missing_ok=True)
-        if self._thread.is_alive():
-            self._thread.join(timeout=START_TIMEOUT)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=START_TIMEOUT)
         if left:
             _close_loop()  # the one jupyter's run_sync left on this thread to kill them
 
@@ -355,15 +383,24 @@ class KernelPool:
         finally:
             _close_loop()
 
+    def _takeable(self) -> bool:
+        """Whether a taker stops waiting (called with the lock held)."""
+        return self._closed or bool(self._ready) or (self._failing and not self._pending)
+
+    def _wanted(self) -> bool:
+        """Whether a filler should start a kernel now (called with the lock held)."""
+        short = len(self._ready) + self._pending < self.size
+        # Held (a build runs): only for a notebook that waits, one start per waiting taker.
+        return short and (not self._holds or self._waiting > self._pending)
+
     def _fill_until_closed(self) -> None:
         while True:
             with self._lock:
-                self._lock.wait_for(
-                    lambda: self._closed or (not self._holds and len(self._ready) < self.size)
-                )
+                self._lock.wait_for(lambda: self._closed or self._wanted())
                 if self._closed:
                     return
                 self._counter += 1
+                self._pending += 1
                 log = self.log_dir / f"pool-{os.getpid()}-{self._counter}.kernel.log"
             km = None
             try:
@@ -374,9 +411,14 @@ class KernelPool:
                     _kill(km)
                 log.unlink(missing_ok=True)
                 with self._lock:  # do not spin: wait a little before the next attempt
+                    self._pending -= 1
+                    self._failing = True
+                    self._lock.notify_all()
                     self._lock.wait_for(lambda: self._closed, timeout=5)
                 continue
             with self._lock:
+                self._pending -= 1
+                self._failing = False
                 if self._closed:
                     _kill(km)
                     log.unlink(missing_ok=True)
@@ -392,7 +434,7 @@ class KernelPool:
 
         km = AsyncKernelManager(kernel_name="python3", **notebooks.ipc_transport())
         with self._lock:
-            self._starting = km
+            self._starting.append(km)
         with log.open("ab") as out:
             # The child keeps its own descriptor of the log.
             env = {**os.environ, **self.env}
@@ -409,7 +451,7 @@ class KernelPool:
             raise
         finally:
             with self._lock:
-                self._starting = None
+                self._starting.remove(km)
         return km
 
 

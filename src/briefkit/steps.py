@@ -18,8 +18,9 @@ from briefkit import artifacts, fingerprint, history, notebooks, present
 from briefkit.context import FIGURE_DEPS, NOTEBOOK_DEPS, RENDER_DEPS, BuildContext, Ran, day
 from briefkit.errors import RenderFailed
 from briefkit.render import FORMATS, RenderJob, verify_output
+from briefkit.render.formats import FIGURE_TYPES, get_format
 from briefkit.seeds import build_dir
-from briefkit.stamps import StepCache, read_artifact_log
+from briefkit.stamps import Stamp, StepCache, read_artifact_log
 
 if TYPE_CHECKING:
     from briefkit.reading import Seed
@@ -263,57 +264,121 @@ def remove_unowned(ctx: BuildContext) -> None:
 
 
 def figures_step(ctx: BuildContext) -> None:
-    """Export the figures (HTML divs, SVGs in one Chromium) unless they are current.
+    """Export the figures unless they are current: HTML divs, then the rendered formats' files.
 
-    Figures exported early (``ctx.early``) whose spec has not changed since are not exported
-    again. The outputs the last run wrote and this one did not are removed.
+    Two steps with stamps of their own: ``figures`` (each figure's HTML div, and plotly.js) and
+    ``figures-static`` (the SVGs or PNGs that the formats rendered now embed, drawn by
+    Chromium). A build that renders no such format (a preview's HTML build) leaves the static
+    files and their stamp as they are, for the next build that renders one: it then exports
+    only the figures whose spec changed.
     """
+    specs = artifacts.figure_specs(ctx.build)
+    digests = fingerprint.tree_digests(ctx.build, specs)
+    _figure_divs(ctx, specs, digests)
+    if ctx.static:
+        _static_figures(ctx, specs, digests)
+
+
+def _early(ctx: BuildContext, spec: Path, digest: str, div: bool) -> list[Path] | None:
+    """The files exported early from ``spec`` (its div, or its static files), if still valid."""
+    early = ctx.early.get(spec)
+    if early is None or early[0] != digest:
+        return None
+    files = [p for p in early[1] if (p == artifacts.figure_div(spec)) == div]
+    return files if files and all(p.is_file() for p in files) else None
+
+
+def _sort_figures(
+    ctx: BuildContext, step: str, previous: Stamp | None, parts: Mapping[str, Any],
+    specs: list[Path], files_of: Callable[[Path], list[Path]], *, div: bool,
+) -> tuple[list[Path], list[Path]]:  # fmt: skip
+    """What a stale figure step keeps (files exported early, or by its last run from the same
+    spec, intact) and the specs it must export again.
+
+    The last run's files are kept only when nothing but the figures changed since (not the
+    code, the versions, the browser, the kinds of file): a reading edit changes a few figures.
+    """
+    digests = parts["figures"]
+    same = previous is not None and all(
+        previous.parts.get(k) == fingerprint.make_key({k: v})
+        for k, v in parts.items() if k != "figures"
+    )  # fmt: skip
+    drawn_from: dict[str, str] = dict(previous.data.get("figures", {})) if previous and same else {}
+    drawn = previous.outputs if previous is not None else {}
+
+    def intact(path: Path) -> bool:
+        rel = path.relative_to(ctx.build).as_posix()
+        return path.is_file() and drawn.get(rel) == fingerprint.file_digest(path)
+
+    kept: list[Path] = []
+    todo: list[Path] = []
+    for spec in specs:
+        rel = spec.relative_to(ctx.build).as_posix()
+        early = _early(ctx, spec, digests[rel], div=div)
+        if early is not None:
+            kept += early
+        elif drawn_from.get(rel) == digests[rel] and all(map(intact, files_of(spec))):
+            kept += files_of(spec)
+        else:
+            todo.append(spec)
+    logger.debug("%s: %d figure(s) to export, %d kept", step, len(todo), len(specs) - len(todo))
+    return kept, todo
+
+
+def _drop_unwritten(ctx: BuildContext, previous: Stamp | None, written: list[Path]) -> None:
+    """Remove what the last run of a step wrote and this one did not (a figure gone)."""
+    if previous is not None:
+        for rel in set(previous.outputs) - {p.relative_to(ctx.build).as_posix() for p in written}:
+            (ctx.build / rel).unlink(missing_ok=True)
+
+
+def _figure_divs(ctx: BuildContext, specs: list[Path], digests: dict[str, str]) -> None:
     build = ctx.build
-    specs = artifacts.figure_specs(build)
-    digests = fingerprint.tree_digests(build, specs)
     previous = ctx.cache.load("figures")
-    # The SVGs are Chromium's drawing: the browser the last export used is part of the key.
+    code, deps = fingerprint.code_digest(), ctx.deps_of(FIGURE_DEPS)
+    parts = {"figures": digests, "code": code, "deps": deps}
+
+    def export() -> Ran:
+        written, todo = _sort_figures(
+            ctx, "figures", previous, parts, specs, lambda s: [artifacts.figure_div(s)], div=True
+        )  # fmt: skip
+        if todo:
+            written += artifacts.export_figures(build, static=(), specs=todo)
+        written.append(artifacts.write_plotly_js(build))
+        _drop_unwritten(ctx, previous, written)
+        return Ran(written, data={"figures": digests})
+
+    # Early exports are this step's outputs too: they are reused, not removed.
+    ctx.cached("figures", parts, export, stamp=previous, keep_outputs=True)
+
+
+def _static_figures(ctx: BuildContext, specs: list[Path], digests: dict[str, str]) -> None:
+    build = ctx.build
+    previous = ctx.cache.load("figures-static")
+    # The drawings are Chromium's: the browser the last export used is part of the key.
     browser = previous.data.get("browser") if previous is not None else None
-    svgs = ctx.static and bool(specs)
     parts = {
         "figures": digests,
         "static": ctx.static,
         "code": fingerprint.code_digest(),
         "deps": ctx.deps_of(FIGURE_DEPS),
-        "browser": fingerprint.browser_identity(browser) if svgs else None,
+        "browser": fingerprint.browser_identity(browser) if specs else None,
     }
 
     def export() -> Ran:
-        written: list[Path] = []
-        todo = []
-        for spec in specs:
-            early = ctx.early.get(spec)
-            if (
-                early is not None
-                and early[0] == digests[spec.relative_to(build).as_posix()]
-                and all(p.is_file() for p in early[1])
-            ):
-                written += early[1]
-            else:
-                todo.append(spec)
+        used = artifacts.find_chromium() if specs else browser
+        now = {**parts, "browser": fingerprint.browser_identity(used) if specs else None}
+        written, todo = _sort_figures(
+            ctx, "figures-static", previous, now, specs,
+            lambda spec: [spec.with_suffix(f".{kind}") for kind in ctx.static], div=False,
+        )  # fmt: skip
         if todo:
-            written += artifacts.export_figures(build, static=ctx.static, specs=todo)
-        written.append(artifacts.write_plotly_js(build))
-        # What the last run wrote and this one did not (a figure gone, or SVGs no longer wanted).
-        if previous is not None:
-            for rel in set(previous.outputs) - {p.relative_to(build).as_posix() for p in written}:
-                (build / rel).unlink(missing_ok=True)
-        if not svgs:
-            return Ran(written, data={"browser": browser, "figures": digests})
-        used = artifacts.find_chromium()
-        return Ran(
-            written,
-            data={"browser": used, "figures": digests},
-            parts={"browser": fingerprint.browser_identity(used)},
-        )
+            written += artifacts.export_static_figures(build, specs=todo, kinds=ctx.static)
+        _drop_unwritten(ctx, previous, written)
+        data = {"browser": used, "figures": digests}
+        return Ran(written, data=data, parts={"browser": now["browser"]})
 
-    # Early exports are this step's outputs too: they are reused, not removed.
-    ctx.cached("figures", parts, export, stamp=previous, keep_outputs=True)
+    ctx.cached("figures-static", parts, export, stamp=previous, keep_outputs=True)
 
 
 # --- exports and brief.json --------------------------------------------------------------------
@@ -443,7 +508,14 @@ def render_parts(
     templates = [
         *fingerprint.files_under(root / "briefing"), root / "_quarto.yml", root / job.source
     ]  # fmt: skip
-    artifacts_in = [p for d in RENDER_INPUT_DIRS for p in fingerprint.files_under(build / d)]
+    # Static figure files count only for the formats that embed them: a PDF build's SVGs do
+    # not make the HTML stale (and a preview's HTML build leaves the last SVGs in place).
+    embedded = get_format(fmt).figure_files
+    foreign = {f".{kind}" for kind in FIGURE_TYPES if kind not in embedded}
+    artifacts_in = [
+        p for d in RENDER_INPUT_DIRS for p in fingerprint.files_under(build / d)
+        if not (d == "figures" and p.suffix in foreign)
+    ]  # fmt: skip
     return {
         "format": fmt,
         "source": job.source.as_posix(),
