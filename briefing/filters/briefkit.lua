@@ -70,8 +70,15 @@ local function read_file(rel)
   return s
 end
 
+-- Each file decoded once: the tables and the article are read before the expansion pass (for
+-- the ids and the paragraph references) and again to expand them. Nothing changes a decoded file.
+local decoded = {}
+
 local function read_json(rel)
-  return pandoc.json.decode(read_file(rel), false)
+  if decoded[rel] == nil then
+    decoded[rel] = pandoc.json.decode(read_file(rel), false)
+  end
+  return decoded[rel]
 end
 
 local function is_typst()
@@ -99,19 +106,49 @@ local function attr_text(s)
   return s
 end
 
-local function text(value)
+-- The string of a value that text() shows; nil for none.
+local function text_string(value)
   if value == nil or value == pandoc.json.null then
-    return pandoc.Inlines({})
+    return nil
   end
   if type(value) == "number" and value == math.floor(value) then
-    value = string.format("%d", value)
+    return string.format("%d", value)
+  end
+  return tostring(value)
+end
+
+local function text(value)
+  local s = text_string(value)
+  if s == nil then
+    return pandoc.Inlines({})
   end
   if is_typst() then
     -- The `;` ends the embedded expression, so a following "." is text, not a method call.
-    return pandoc.Inlines({ pandoc.RawInline("typst", "#" .. typst_string(value) .. ";") })
+    return pandoc.Inlines({ pandoc.RawInline("typst", "#" .. typst_string(s) .. ";") })
   end
   -- A plain string becomes Str/Space nodes: no markdown is parsed.
-  return pandoc.Inlines(tostring(value))
+  return pandoc.Inlines(s)
+end
+
+-- text(value) as an element's content: outside typst its string, of which pandoc makes the same
+-- Str/Space nodes in one step (a Lua list of inlines is converted element by element).
+local function text_content(value)
+  local s = text_string(value)
+  if s == nil or is_typst() then
+    return text(value)
+  end
+  return s
+end
+
+-- pandoc.Plain(text(value)), made faster: given the string, pandoc makes the block's Str/Space
+-- nodes itself, while a Lua list of inlines is converted element by element, into Lua and back
+-- (most of the filter's time went there, in the tables' cells).
+local function plain_text(value)
+  local s = text_string(value)
+  if s == nil or is_typst() then
+    return pandoc.Plain(text(value))
+  end
+  return pandoc.Plain(s)
 end
 
 local function meta_string(v)
@@ -199,13 +236,14 @@ end
 
 local function item_link(id, anchor)
   local attr = pandoc.Attr(anchor and ("item-" .. id) or "", { "bk-id" })
-  return pandoc.Link(text(id), "#item-" .. id, "", attr)
+  return pandoc.Link(text_content(id), "#item-" .. id, "", attr)
 end
 
--- A cell's inlines: its text, or in HTML links for the ids it lists (the anchor on the item's row).
+-- A cell's inlines in HTML, links for the ids it lists (the anchor on the item's row); nil when
+-- the cell is its text alone.
 local function linked_inlines(name, key, value)
   if not is_html() or type(value) ~= "string" then
-    return text(value)
+    return nil
   end
   if key == "id" and item_row[value] == name and not anchored[value] then
     anchored[value] = true
@@ -227,7 +265,7 @@ local function linked_inlines(name, key, value)
     end
   end
   if not linked then
-    return text(value)
+    return nil
   end
   local out = pandoc.Inlines({})
   for i, part in ipairs(parts) do
@@ -261,7 +299,7 @@ local function paragraph_refs(id)
     local label = string.format("\u{b6}%d", math.floor(ref.paragraph))
     if is_html() then
       local title = "Where the article says it (paragraph " .. math.floor(ref.paragraph) .. ")"
-      out:insert(pandoc.Link(text(label), "#" .. ref.anchor, title, pandoc.Attr("", { "bk-pref" })))
+      out:insert(pandoc.Link(text_content(label), "#" .. ref.anchor, title, pandoc.Attr("", { "bk-pref" })))
     else
       out:extend(text(label))
     end
@@ -269,13 +307,14 @@ local function paragraph_refs(id)
   return pandoc.Inlines({ pandoc.Span(out, pandoc.Attr("", { "bk-prefs" })) })
 end
 
--- A cell's inlines; an item's id is followed by the paragraphs that quote it.
-local function cell_inlines(name, key, value)
+-- A cell's block; an item's id is followed by the paragraphs that quote it.
+local function cell_block(name, key, value)
   local out = linked_inlines(name, key, value)
   if key == "id" then
+    out = out or text(value)
     out:extend(paragraph_refs(value))
   end
-  return out
+  return out and pandoc.Plain(out) or plain_text(value)
 end
 
 -- HTML: a file of the build as a data: URL, so that a download works from the HTML file alone
@@ -337,8 +376,8 @@ local function symbol_inlines(spec, value)
   elseif not is_html() then
     return text(symbol)
   end
-  local shown = pandoc.Span(text(symbol), pandoc.Attr("", { "bk-symbol" }, { { "aria-hidden", "true" }, { "title", attr_text(value) } }))
-  return pandoc.Inlines({ shown, pandoc.Span(text(value), pandoc.Attr("", { "bk-sr" })) })
+  local shown = pandoc.Span(text_content(symbol), pandoc.Attr("", { "bk-symbol" }, { { "aria-hidden", "true" }, { "title", attr_text(value) } }))
+  return pandoc.Inlines({ shown, pandoc.Span(text_content(value), pandoc.Attr("", { "bk-sr" })) })
 end
 
 -- A table or figure the notebook says has nothing to show: its sentence instead ("instead"),
@@ -362,7 +401,7 @@ local function make_table(name)
   local symbolic = symbol_columns(spec)
   local headers, aligns = {}, {}
   for i, col in ipairs(spec.columns) do
-    headers[i] = { pandoc.Plain(cell_inlines(name, nil, col.label)) }
+    headers[i] = { cell_block(name, nil, col.label) }
     -- Explicitly left: typst centres "auto" cells inside pandoc's centred table figure.
     aligns[i] = symbolic[col.key] and pandoc.AlignCenter or pandoc.AlignLeft
   end
@@ -371,8 +410,11 @@ local function make_table(name)
     local cells = {}
     for i, col in ipairs(spec.columns) do
       local value = row[col.key]
-      local inlines = symbolic[col.key] and symbol_inlines(spec, value) or cell_inlines(name, col.key, value)
-      cells[i] = { pandoc.Plain(inlines) }
+      if symbolic[col.key] then
+        cells[i] = { pandoc.Plain(symbol_inlines(spec, value)) }
+      else
+        cells[i] = { cell_block(name, col.key, value) }
+      end
     end
     rows[r] = cells
   end
@@ -446,7 +488,7 @@ local function list_blocks(items)
     if type(item) == "table" then
       local inlines = pandoc.Inlines({})
       if present(item.lead) then
-        inlines:insert(pandoc.Strong(text(item.lead)))
+        inlines:insert(pandoc.Strong(text_content(item.lead)))
         inlines:insert(pandoc.Space())
       end
       inlines:extend(text(item.text))
@@ -455,7 +497,7 @@ local function list_blocks(items)
         table.insert(out[i], list_blocks(item.items))
       end
     else
-      out[i] = { pandoc.Plain(text(item)) }
+      out[i] = { plain_text(item) }
     end
   end
   return pandoc.BulletList(out)
@@ -565,7 +607,7 @@ local function add_frame(doc)
   end
   for _, fmt in ipairs(type(brief.formats) == "table" and brief.formats or {}) do
     if fmt == "pdf" then
-      local link = pandoc.Link(text("This brief as a PDF (brief.pdf)"), "brief.pdf", "", pandoc.Attr("", { "bk-pdf" }))
+      local link = pandoc.Link(text_content("This brief as a PDF (brief.pdf)"), "brief.pdf", "", pandoc.Attr("", { "bk-pdf" }))
       blocks:insert(pandoc.Para({ link }))
     end
   end
@@ -652,11 +694,11 @@ local function quoted_by(owners)
     local spans = { { "data-spans", table.concat(owner.spans, " ") } }
     if is_html() and item_row[owner.id] ~= nil then
       local attr = pandoc.Attr("", { "bk-id", "bk-qid" }, spans)
-      out:insert(pandoc.Link(text(owner.id), "#item-" .. owner.id, attr_text(title), attr))
+      out:insert(pandoc.Link(text_content(owner.id), "#item-" .. owner.id, attr_text(title), attr))
     elseif is_html() then
       -- No row in the brief's tables (the thesis): the id with its quote on hover.
       table.insert(spans, { "title", attr_text(title) })
-      out:insert(pandoc.Span(text(owner.id), pandoc.Attr("", { "bk-qid" }, spans)))
+      out:insert(pandoc.Span(text_content(owner.id), pandoc.Attr("", { "bk-qid" }, spans)))
     else
       out:extend(text(owner.id))
     end
@@ -715,11 +757,11 @@ local function make_article(name)
       inlines:insert(pandoc.RawInline("typst", "]"))
       table.insert(blocks, pandoc.Para(inlines))
     elseif is_html() then
-      inlines:insert(1, pandoc.Span(text(number), pandoc.Attr("", { "bk-pnum" })))
+      inlines:insert(1, pandoc.Span(text_content(number), pandoc.Attr("", { "bk-pnum" })))
       inlines:insert(2, pandoc.Space())
       table.insert(blocks, pandoc.Div({ pandoc.Para(inlines) }, pandoc.Attr("para-" .. n, { "bk-para" })))
     else
-      inlines:insert(1, pandoc.Strong(text(number)))
+      inlines:insert(1, pandoc.Strong(text_content(number)))
       inlines:insert(2, pandoc.Space())
       table.insert(blocks, pandoc.Para(inlines))
     end

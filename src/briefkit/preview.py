@@ -614,6 +614,7 @@ class Preview:
         from briefkit.seeds import seed_dir
 
         seed_dir(self.root, self.opts.seed)  # a valid seed, before anything starts
+        limit_malloc_arenas()  # before the threads that would spread over more
         self.build.mkdir(parents=True, exist_ok=True)
         server = start_server(self.opts.host, self.opts.port, self.build, self.state)
         watcher = Watcher(self.root, self.opts.seed)
@@ -769,6 +770,29 @@ def _ran(result: buildmod.BuildResult) -> str:
         if name != "total" and seconds >= 0.01
     )  # fmt: skip
     return f"{ran}; {parts} s" if parts else ran
+
+
+#: glibc's mallopt parameter for the most heaps ("arenas") threads may spread over.
+_M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(count: int = 2) -> bool:
+    """Let this process's threads share at most ``count`` heaps (glibc); False elsewhere.
+
+    glibc gives threads up to eight heaps per core, and what is freed in one stays there
+    (trimming returns only whole free pages): over a preview's many edits, each build's new
+    threads spread the same short-lived data over more heaps. Two heaps halved the growth of
+    the preview's own memory over ten reading edits (+93 MiB to +47 MiB); the builds' threads
+    mostly wait for kernels, pandoc and Chromium, so they hardly contend for a heap.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(_M_ARENA_MAX, count))
 
 
 def release_freed_memory() -> bool:

@@ -53,6 +53,8 @@ class Compiler(Protocol):
 
 #: Completes an output whichever engine wrote it: (file, build folder, timestamp) -> file.
 Finisher = Callable[[Path, Path, int], Path]
+#: Embeds what an output links, in place: (file, folder its links are relative to) -> done.
+Embedder = Callable[[Path, Path], bool]
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class Format:
     check: Callable[[bytes, bytes], str | None]
     #: Completes an engine's output before it is checked again and moved into place.
     finish: Finisher | None = None
+    #: Makes the embedded engine's output self-contained instead of pandoc's
+    #: ``--embed-resources``, when it can: (output, folder pandoc ran in) -> done; False
+    #: leaves it to pandoc (see ``PandocEngine``).
+    embed: Embedder | None = None
     #: The intermediate file the embedded engine writes, and what compiles it into the output.
     intermediate: str | None = None
     compile: Compiler | None = None
@@ -118,6 +124,8 @@ HTML = Format(
     check=_check_html,
     # A page that loads plotly.js gets it inlined once, after the engine.
     finish=html.finish,
+    # Its stylesheets inlined by briefkit, as pandoc would: pandoc's embedding re-reads the page.
+    embed=html.embed_stylesheets,
     # Quarto's page without Bootstrap (src/format/html/format-html.ts: theme "none"); pandoc's
     # own HTML template has none to begin with.
     quarto_only=("minimal",),

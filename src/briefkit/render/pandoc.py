@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from briefkit import command
 from briefkit.errors import CommandFailed, RenderFailed
@@ -91,11 +92,10 @@ class PandocEngine:
             self._version = ", ".join([first.strip(), *(f"{t} {versions[t]}" for t in tools)])
         return self._version
 
-    def _pandoc(self, job: RenderJob, fmt: Format, output: Path) -> None:
+    def _pandoc(self, job: RenderJob, fmt: Format, output: Path, style: dict[str, Any]) -> None:
         """Run pandoc; a failure shows pandoc's warnings and errors, or the filter's message."""
         defaults = output.with_name(f".{output.name}.defaults.json")
         try:
-            style = pandoc_defaults(load_project(job.root), fmt)
             # JSON is YAML: pandoc reads it as a defaults file.
             defaults.write_text(json.dumps(style, indent=1), encoding="utf-8")
             argv: list[str | os.PathLike[str]] = [
@@ -110,6 +110,21 @@ class PandocEngine:
             ) from exc
         finally:
             defaults.unlink(missing_ok=True)
+
+    def _write(self, job: RenderJob, fmt: Format, output: Path) -> None:
+        """pandoc writes ``fmt`` in the house style; self-contained as ``_quarto.yml`` asks.
+
+        A format that embeds its resources itself (``Format.embed``: the page's stylesheets) is
+        written without ``--embed-resources``, which re-reads the whole output (a third of the
+        page's render); when the output links anything else, pandoc writes it again, embedding.
+        """
+        style = pandoc_defaults(load_project(job.root), fmt)
+        if fmt.embed is not None and style.get("embed-resources") is True:
+            self._pandoc(job, fmt, output, {**style, "embed-resources": False})
+            if fmt.embed(output, job.root):
+                return
+            logger.debug("%s links resources briefkit does not embed: pandoc embeds them", output)
+        self._pandoc(job, fmt, output, style)
 
     def render(self, job: RenderJob) -> dict[str, Path]:
         """Render every format of ``job`` side by side; each is written beside its final name.
@@ -132,11 +147,11 @@ class PandocEngine:
         between_tmp = between.with_name(between.name + ".tmp") if between else None
         try:
             if between is None or between_tmp is None or fmt.compile is None:
-                self._pandoc(job, fmt, tmp)
+                self._write(job, fmt, tmp)
             else:
                 # pandoc writes the intermediate; the format's compiler makes the output from it
                 # (the intermediate is kept for review).
-                self._pandoc(job, fmt, between_tmp)
+                self._write(job, fmt, between_tmp)
                 between_tmp.replace(between)
                 fmt.compile(between, tmp, root=job.build_dir, timestamp=job.timestamp)
             return finish_output(tmp, name, job, self.name)
