@@ -219,6 +219,56 @@ def test_a_notebook_waits_for_a_kernel_a_held_pool_starts_for_it(tmp_path: Path)
         pool.close()
 
 
+def test_a_pooled_kernel_is_ready_without_waiting_for_its_output_to_stop(tmp_path: Path) -> None:
+    """nbclient's readiness check waited for 0.2 s of silence on IOPub before every notebook.
+
+    A kernel whose IOPub never falls silent (a thread printing) shows it: jupyter's own check
+    never returns; a pooled kernel's client is ready once the kernel answers and IOPub delivers.
+    """
+    import asyncio
+    import threading
+
+    from briefkit import kernels
+
+    chatter = (
+        "import threading, time\n"
+        "def _chat():\n"
+        "    while True:\n"
+        "        print('.', end='', flush=True)\n"
+        "        time.sleep(0.02)\n"
+        "threading.Thread(target=_chat, daemon=True).start()"
+    )
+    warmup = f"exec({chatter!r}, {{}})"
+    pool = kernels.KernelPool(tmp_path, size=1, warmup=warmup, log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        km = pool.take({}, tmp_path / "logs" / "taken.log")
+        assert km is not None
+        ready = threading.Event()
+
+        def connect() -> None:
+            async def main() -> None:
+                kc = km.client()
+                kc.start_channels()
+                try:
+                    await kc.wait_for_ready(timeout=60)
+                    ready.set()
+                finally:
+                    kc.stop_channels()
+
+            asyncio.run(main())
+
+        thread = threading.Thread(target=connect, daemon=True)
+        thread.start()
+        try:
+            assert ready.wait(timeout=30), "the client waited for IOPub to fall silent"
+        finally:
+            kernels._kill(km)
+            thread.join(timeout=60)
+    finally:
+        pool.close()
+
+
 def test_a_pool_that_cannot_start_kernels_is_not_waited_for(tmp_path: Path) -> None:
     """A kernel that fails to start: the notebook starts its own (and reports what fails)."""
     from briefkit import kernels

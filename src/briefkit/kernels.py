@@ -354,6 +354,7 @@ class KernelPool:
             # The kernel keeps writing to the same file under its new name (POSIX rename).
             log.parent.mkdir(parents=True, exist_ok=True)
             os.replace(pool_log, log)
+            km.client_factory = _ready_client_class()
             return km
 
     def close(self) -> None:
@@ -453,6 +454,51 @@ class KernelPool:
             with self._lock:
                 self._starting.remove(km)
         return km
+
+
+def _ready_client_class() -> type[Any]:
+    """The client nbclient connects to a pooled kernel with: ready without a wait for silence.
+
+    jupyter_client's ``wait_for_ready`` ends by reading the kernel's IOPub channel until it is
+    silent for 0.2 s: every notebook of a preview's edit waited that long, idle, before its
+    first cell. A pooled kernel answered moments ago (``take``); its client is ready once the
+    kernel answers ``kernel_info`` and IOPub delivers (so no output can be missed). What is
+    left on IOPub then is the status of that request, which nbclient ignores: it reads only
+    the messages whose parent is the cell it runs.
+    """
+    global _READY_CLIENT
+    if _READY_CLIENT is not None:
+        return _READY_CLIENT
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        # jupyter binds ``wait_for_ready`` to the base class's function: overridden by name.
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            end = time.monotonic() + (START_TIMEOUT if timeout is None else timeout)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except queue.Empty:
+                    msg = None
+                if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once it delivers (ZeroMQ subscribes late)
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except queue.Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > end:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    _READY_CLIENT = ReadyClient
+    return ReadyClient
+
+
+_READY_CLIENT: type[Any] | None = None
 
 
 def _kill(km: Any) -> None:
