@@ -32,6 +32,14 @@ def copy_project(dest: Path, seeds: tuple[str, ...] | None = None) -> Path:
     return dest
 
 
+def copy_built(build: Path, dest: Path) -> Path:
+    """Copy the project of the build folder ``build`` (a shared fixture's, left untouched) to
+    ``dest``; returns the copy's root. The build cache records paths relative to the project,
+    so the copied build is current where it lands and a build there redoes only what differs."""
+    shutil.copytree(build.parents[1], dest, symlinks=True)
+    return dest
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh copy of the project in ``tmp_path``."""
