@@ -39,7 +39,7 @@ logger = logging.getLogger("briefkit")
 SNAPSHOT_DIR = ".snapshot"
 
 #: Distributions whose versions can change each step's output.
-READING_DEPS = ("pydantic", "pydantic-core", "ruamel.yaml")
+READING_DEPS = ("pydantic", "pydantic-core", "pyyaml", "ruamel.yaml")
 NOTEBOOK_DEPS = (
     *READING_DEPS, "papermill", "nbclient", "nbformat", "ipykernel", "jupyter-client", "plotly",
 )  # fmt: skip
