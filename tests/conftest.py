@@ -12,6 +12,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("seeds", "notebooks", "briefing", "_quarto.yml")
 SEED = "russia-security-framework"
+#: 24 November 2025 (the reference builds' date): the shared second seed's build date.
+SECOND_EPOCH = 1764000000
 
 
 def copy_project(dest: Path, seeds: tuple[str, ...] | None = None) -> Path:
@@ -27,6 +29,14 @@ def copy_project(dest: Path, seeds: tuple[str, ...] | None = None) -> Path:
         for child in (dest / "seeds").iterdir():
             if child.name not in seeds:
                 shutil.rmtree(child)
+    return dest
+
+
+def copy_built(build: Path, dest: Path) -> Path:
+    """Copy the project of the build folder ``build`` (a shared fixture's, left untouched) to
+    ``dest``; returns the copy's root. The build cache records paths relative to the project,
+    so the copied build is current where it lands and a build there redoes only what differs."""
+    shutil.copytree(build.parents[1], dest, symlinks=True)
     return dest
 
 
@@ -63,14 +73,20 @@ def find_chromium() -> str:
 @pytest.fixture(scope="session")
 def second_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tests' made-up second seed (tests/second_seed.py) built once for the session, alone
-    in a project copy (pandoc engine, HTML and PDF); returns its build folder."""
+    in a project copy (pandoc engine, HTML and PDF) as of SECOND_EPOCH; returns its build folder.
+
+    Read-only for its users: a test that changes a build copies it first.
+    """
     from briefkit.build import BuildOptions, run_build
 
     from .second_seed import SLUG, write_second_seed
 
     root = copy_project(tmp_path_factory.mktemp("second") / "project", seeds=())
     write_second_seed(root)
-    run_build(BuildOptions(root, SLUG, engine="pandoc"))
+    with pytest.MonkeyPatch.context() as mp:
+        # A fixed date, before the seed's planned talks (test_brief_actors_timeline relies on it).
+        mp.setenv("SOURCE_DATE_EPOCH", str(SECOND_EPOCH))
+        run_build(BuildOptions(root, SLUG, engine="pandoc"))
     return root / "_build" / SLUG
 
 

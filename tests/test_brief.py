@@ -18,9 +18,7 @@ from briefkit.build import BuildOptions, run_build
 
 from .conftest import SEED, copy_project
 from .pdf import grey_pages, pdf_text
-from .second_seed import SLUG as SECOND
 from .second_seed import TITLE as SECOND_TITLE
-from .second_seed import write_second_seed
 
 pytestmark = pytest.mark.build
 
@@ -100,12 +98,10 @@ def inspect_html(browser: Any, html: Path, width: int = 1100) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def second(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A made-up second seed, built with no change to code, notebooks or templates."""
-    root = copy_project(tmp_path_factory.mktemp("second") / "project")
-    write_second_seed(root)
-    run_build(BuildOptions(root, SECOND, engine="pandoc"))
-    return root / "_build" / SECOND
+def second(second_built: Path) -> Path:
+    """A made-up second seed, built with no change to code, notebooks or templates (once for
+    the session: conftest.second_built)."""
+    return second_built
 
 
 @pytest.mark.parametrize("which", ["first", "second"])

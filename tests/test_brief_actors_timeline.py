@@ -17,10 +17,8 @@ from briefkit.build import BuildOptions, run_build
 from briefkit.frames import Frames
 from briefkit.reading.seed import load_seed
 
-from .conftest import REPO, SEED, copy_project
+from .conftest import REPO, SECOND_EPOCH, SEED, copy_project
 from .pdf import pdf_text
-from .second_seed import SLUG as SECOND
-from .second_seed import write_second_seed
 
 #: 1 January 2031, 00:00 UTC: after every planned and predicted date of the first seed.
 LATE = 1924992000
@@ -46,11 +44,11 @@ def late(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def second(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The made-up second seed (one actor without a role, two events), built on 24 Nov 2025."""
-    root = copy_project(tmp_path_factory.mktemp("second") / "project", seeds=())
-    write_second_seed(root)
-    return build(root, SECOND, NOW)
+def second(second_built: Path) -> Path:
+    """The made-up second seed (one actor without a role, two events), built on 24 Nov 2025
+    (once for the session: conftest.second_built)."""
+    assert NOW == SECOND_EPOCH
+    return second_built
 
 
 class _Section(HTMLParser):

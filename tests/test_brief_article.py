@@ -21,7 +21,7 @@ from briefkit.present import annotated_article
 from briefkit.reading.anchors import anchor
 from briefkit.reading.coverage import paragraph_spans
 
-from .conftest import SEED, copy_project
+from .conftest import SEED, copy_built
 from .test_render_docx import word_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -160,9 +160,13 @@ def test_an_annotated_article_artifact_needs_paragraphs_and_refs(tmp_path: Path)
 
 
 @pytest.fixture(scope="module")
-def article_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The first seed built as HTML, PDF and Word (pandoc engine); returns its build folder."""
-    root = copy_project(tmp_path_factory.mktemp("article") / "project", seeds=(SEED,))
+def article_build(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first seed built as HTML, PDF and Word (pandoc engine); returns its build folder.
+
+    Built in a copy of the shared build (conftest.built, the same inputs and options but for
+    Word): the cache redoes only the Word document.
+    """
+    root = copy_built(built, tmp_path_factory.mktemp("article") / "project")
     formats = ("html", "pdf", "docx")
     result = run_build(BuildOptions(root, SEED, engine="pandoc", formats=formats))
     assert set(result.outputs) == set(formats)
