@@ -198,6 +198,8 @@ def test_unknown_engine_exits_2(project: Path) -> None:
         "briefkit: error: unknown engine 'latex': choose one of auto, pandoc, quarto"
     ]
     assert "Traceback" not in proc.stdout + proc.stderr
+    # Said at once: no notebook ran before the engine was looked at.
+    assert not list((project / "_build").glob(f"{SEED}/.cache/notebook-*.json"))
 
 
 def test_failing_notebook_exits_3_naming_notebook_cell_and_kept_copy(project: Path) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from briefkit import lock, notebooks, steps
 from briefkit.context import BuildContext, day, source_date_epoch
 from briefkit.errors import InputError
-from briefkit.render import DEFAULT_FORMATS, FORMATS
+from briefkit.render import DEFAULT_FORMATS, FORMATS, check_engine_name
 from briefkit.seeds import build_dir, seed_dir
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ def run_build(opts: BuildOptions) -> BuildResult:
     if unknown or not render:
         raise InputError(f"unknown format(s) {unknown}: choose from {', '.join(FORMATS)}")
     seed_dir(root, opts.seed)  # a valid seed name, before any folder is made from it
+    check_engine_name(opts.engine)  # before any notebook runs (the engine is found after them)
     timings: dict[str, float] = {}
     with lock.build_lock(build_dir(root, opts.seed), wait=LOCK_WAIT):
         ctx = BuildContext(

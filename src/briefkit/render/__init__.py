@@ -31,12 +31,21 @@ __all__ = [
     "Engine",
     "Format",
     "RenderJob",
+    "check_engine_name",
     "get_engine",
     "get_format",
     "needs_static_figures",
     "static_figure_types",
     "verify_output",
 ]
+
+
+def check_engine_name(name: str) -> None:
+    """Raise InputError unless ``name`` is an engine's name (or ``auto``); finds no tool."""
+    if name != "auto" and name not in ENGINES:
+        raise InputError(
+            f"unknown engine {name!r}: choose one of auto, {', '.join(sorted(ENGINES))}"
+        )
 
 
 def get_engine(name: str = "auto") -> Engine:
@@ -50,12 +59,7 @@ def get_engine(name: str = "auto") -> Engine:
             engine = PandocEngine()
         logger.info("render engine: %s (%s)", engine.name, engine.version())
         return engine
-    try:
-        factory = ENGINES[name]
-    except KeyError:
-        raise InputError(
-            f"unknown engine {name!r}: choose one of auto, {', '.join(sorted(ENGINES))}"
-        ) from None
-    engine = factory()
+    check_engine_name(name)
+    engine = ENGINES[name]()
     logger.info("render engine: %s (%s)", engine.name, engine.version())
     return engine
