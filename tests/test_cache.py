@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from briefkit import artifacts, context, fingerprint, notebooks, steps
+from briefkit import artifacts, context, fingerprint, notebooks, render, steps
 from briefkit.build import BuildOptions, BuildResult, run_build
 from briefkit.errors import NotebookFailed
 from briefkit.render import RenderJob
@@ -242,6 +242,8 @@ def engine(monkeypatch: pytest.MonkeyPatch, browser: Path) -> FakeEngine:
     monkeypatch.setattr(artifacts, "start_chromium", lambda: True)
     monkeypatch.setattr(artifacts, "stop_chromium", lambda: None)
     monkeypatch.setattr(context, "get_engine", lambda name: fake)
+    # A known engine name: a build refuses an unknown one before anything runs.
+    monkeypatch.setitem(render.ENGINES, "fake", lambda: fake)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     return fake
 
