@@ -21,7 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
-from briefkit.preview import PreviewState, inject, start_server
+from briefkit.preview import PreviewServer, PreviewState, inject, start_server
 
 from .conftest import SEED, copy_project
 from .second_seed import SLUG as SECOND
@@ -44,11 +44,18 @@ def served(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
     (tmp_path / "_build" / "secret.txt").write_text(SECRET)
     (build / "data" / "out").symlink_to(tmp_path / "secret.txt")
     (build / "data" / "up").symlink_to(tmp_path)
+    with serving(build, (build / "brief.html").read_bytes()) as server:
+        yield server, build
+
+
+@contextmanager
+def serving(build: Path, html: bytes) -> Iterator[PreviewServer]:
+    """A preview server on loopback over ``build``, showing ``html``; stopped afterwards."""
     state = PreviewState()
-    state.publish((build / "brief.html").read_bytes())
+    state.publish(html)
     server = start_server("127.0.0.1", 0, build, state)
     try:
-        yield server, build
+        yield server
     finally:
         state.update(closing=True)
         server.shutdown()

@@ -17,6 +17,8 @@ import pytest
 
 from briefkit.preview import API, BIG_SCRIPT, PreviewServer, PreviewState, start_server
 
+from .test_preview import serving
+
 #: Where the page's scroll is left before each change: well down the brief.
 SCROLL = 2000
 ERROR = "seeds/x/reading.yaml:41: claims.3.quotes.0: quote not found"
@@ -26,15 +28,8 @@ ERROR = "seeds/x/reading.yaml:41: claims.3.quotes.0: quote not found"
 def served(built: Path) -> Iterator[tuple[PreviewServer, bytes]]:
     """A preview server over the built brief, showing it; yields it and the brief's HTML."""
     html = (built / "brief.html").read_bytes()
-    state = PreviewState()
-    state.publish(html)
-    server = start_server("127.0.0.1", 0, built, state)
-    try:
+    with serving(built, html) as server:
         yield server, html
-    finally:
-        state.update(closing=True)
-        server.shutdown()
-        server.server_close()
     assert (built / "brief.html").read_bytes() == html, "the file on disk changed"
 
 

@@ -345,6 +345,11 @@ def figure_div(spec: Path) -> Path:
     return spec.with_suffix(".html")
 
 
+def figure_file(spec: Path, kind: str) -> Path:
+    """Where the figure of ``spec`` is drawn as a static file of ``kind`` ("svg", "png")."""
+    return spec.with_suffix(f".{kind}")
+
+
 def export_figures(
     build_dir: Path,
     *,
@@ -385,36 +390,36 @@ def export_figures(
         html_path = figure_div(spec_path)
         html_path.write_text(div, encoding="utf-8")
         written.append(html_path)
-        figures.append((name, fig))
-    if kinds and figures:
-        written += _export_static(build_dir, figures, kinds)
-    return written
+        figures.append((spec_path, fig))
+    return written + _export_static(figures, kinds)
 
 
 def export_static_figures(
     build_dir: Path, *, specs: Sequence[Path], kinds: Sequence[str]
 ) -> list[Path]:
     """Draw the static files of ``kinds`` ("svg", "png") for the figure ``specs`` (one Chromium)."""
-    figures = [(p.stem, json.loads(p.read_text(encoding="utf-8"))["figure"]) for p in specs]
-    return _export_static(build_dir, figures, kinds) if kinds and figures else []
+    figures = [(p, json.loads(p.read_text(encoding="utf-8"))["figure"]) for p in specs]
+    return _export_static(figures, kinds)
 
 
-def _export_static(
-    build_dir: Path, figures: list[tuple[str, Any]], kinds: Sequence[str]
-) -> list[Path]:
+def _export_static(figures: list[tuple[Path, Any]], kinds: Sequence[str]) -> list[Path]:
+    """Draw ``kinds`` of files for each (spec, plotly figure) in one Chromium session."""
+    if not (kinds and figures):
+        return []
     from briefkit.render.formats import figure_type
 
     types = [figure_type(kind) for kind in kinds]
     paths = []
     # The session start_chromium opened stays open for the next export; else one of our own.
     with chromium_session() as chromium:
-        for name, fig in figures:
+        for spec, fig in figures:
+            name = spec.stem
             _pin_trace_uids(fig, name)
             layout = fig.get("layout", {})
             width, height = layout.get("width") or 900, layout.get("height") or 450
             for kind in types:
                 data = chromium.image(fig, kind.name, width, height, kind.scale)
-                path = build_dir / "figures" / f"{name}.{kind.name}"
+                path = figure_file(spec, kind.name)
                 if kind.text:
                     # A drawing in text holds plotly's random ids: pinned, for the same bytes.
                     text = _pin_svg_ids(data.decode("utf-8"), name)

@@ -98,9 +98,11 @@ def run_build(opts: BuildOptions) -> BuildResult:
             root, opts.seed, tuple(opts.formats), opts.engine, opts.timeout, opts.status,
             opts.before_render, opts.seed_files, opts.on_seed, opts.render,
         )  # fmt: skip
-        if opts.inputs is not None and ctx.input_digests() != dict(opts.inputs):
-            changed = sorted(set(ctx.input_digests().items()) ^ set(opts.inputs.items()))
-            raise InputsChanged(", ".join(sorted({path for path, _ in changed})))
+        if opts.inputs is not None:
+            now = ctx.input_digests()
+            changed = set(now.items()) ^ set(opts.inputs.items())
+            if changed:
+                raise InputsChanged(", ".join(sorted({path for path, _ in changed})))
         steps.check_step(ctx)
         ctx.timestamp  # noqa: B018 - a bad SOURCE_DATE_EPOCH fails now, before any notebook runs
         timings["check"] = time.perf_counter() - t0

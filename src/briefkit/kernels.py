@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -456,6 +457,7 @@ class KernelPool:
         return km
 
 
+@functools.cache
 def _ready_client_class() -> type[Any]:
     """The client nbclient connects to a pooled kernel with: ready without a wait for silence.
 
@@ -466,9 +468,6 @@ def _ready_client_class() -> type[Any]:
     left on IOPub then is the status of that request, which nbclient ignores: it reads only
     the messages whose parent is the cell it runs.
     """
-    global _READY_CLIENT
-    if _READY_CLIENT is not None:
-        return _READY_CLIENT
     from jupyter_client.asynchronous.client import AsyncKernelClient
 
     class ReadyClient(AsyncKernelClient):
@@ -494,11 +493,7 @@ def _ready_client_class() -> type[Any]:
                 if time.monotonic() > end:
                     raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
-    _READY_CLIENT = ReadyClient
     return ReadyClient
-
-
-_READY_CLIENT: type[Any] | None = None
 
 
 def _kill(km: Any) -> None:

@@ -787,12 +787,8 @@ def limit_malloc_arenas(count: int = 2) -> bool:
     """
     import ctypes
 
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(_M_ARENA_MAX, count))
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    return mallopt is not None and bool(mallopt(_M_ARENA_MAX, count))
 
 
 def release_freed_memory() -> bool:
@@ -804,13 +800,23 @@ def release_freed_memory() -> bool:
     """
     import ctypes
 
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
+    trim = _glibc("malloc_trim", ctypes.c_size_t)
+    if trim is None:
         return False
-    trim.argtypes = [ctypes.c_size_t]
     trim(0)
     return True
+
+
+def _glibc(name: str, *argtypes: Any) -> Any:
+    """glibc's function ``name`` taking ``argtypes`` (ctypes), or None (not glibc)."""
+    import ctypes
+
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = list(argtypes)
+    return function
 
 
 def run_preview(opts: PreviewOptions) -> None:

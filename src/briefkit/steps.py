@@ -370,7 +370,7 @@ def _static_figures(ctx: BuildContext, specs: list[Path], digests: dict[str, str
         now = {**parts, "browser": fingerprint.browser_identity(used) if specs else None}
         written, todo = _sort_figures(
             ctx, "figures-static", previous, now, specs,
-            lambda spec: [spec.with_suffix(f".{kind}") for kind in ctx.static], div=False,
+            lambda spec: [artifacts.figure_file(spec, kind) for kind in ctx.static], div=False,
         )  # fmt: skip
         if todo:
             written += artifacts.export_static_figures(build, specs=todo, kinds=ctx.static)
