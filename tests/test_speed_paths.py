@@ -302,3 +302,31 @@ def test_closing_the_pool_kills_the_kernel_it_is_warming_up(tmp_path: Path) -> N
         pool.close()
     assert not any(thread.is_alive() for thread in pool._threads)
     assert process.poll() is not None
+
+
+def test_a_killed_kernel_is_noticed_without_waiting_a_tenth_of_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After killing a kernel, jupyter_client checks every 0.1 s whether it has exited: every
+    notebook's run ended with about 0.1 s of waiting for a kernel gone in milliseconds."""
+    import asyncio
+
+    from briefkit import notebooks
+
+    km = notebooks.kernel_manager_class()(kernel_name="python3")
+    alive = iter([True, True, False])
+
+    async def is_alive() -> bool:
+        return next(alive)
+
+    monkeypatch.setattr(km, "_async_is_alive", is_alive)
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, result: object = None) -> object:
+        slept.append(delay)
+        return await real_sleep(0, result)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    asyncio.run(km._async_wait())
+    assert slept == [notebooks.EXIT_POLL, notebooks.EXIT_POLL]

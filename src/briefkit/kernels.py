@@ -429,12 +429,11 @@ class KernelPool:
                 self._lock.notify_all()
 
     def _start(self, log: Path) -> Any:
-        from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
         from briefkit import notebooks
 
-        km = AsyncKernelManager(kernel_name="python3", **notebooks.ipc_transport())
+        km = notebooks.kernel_manager_class()(kernel_name="python3", **notebooks.ipc_transport())
         with self._lock:
             self._starting.append(km)
         with log.open("ab") as out:
