@@ -310,6 +310,7 @@ def test_a_killed_kernel_is_noticed_without_waiting_a_tenth_of_a_second(
     """After killing a kernel, jupyter_client checks every 0.1 s whether it has exited: every
     notebook's run ended with about 0.1 s of waiting for a kernel gone in milliseconds."""
     import asyncio
+    import threading
 
     from briefkit import notebooks
 
@@ -328,5 +329,8 @@ def test_a_killed_kernel_is_noticed_without_waiting_a_tenth_of_a_second(
         return await real_sleep(0, result)
 
     monkeypatch.setattr(asyncio, "sleep", sleep)
-    asyncio.run(km._async_wait())
+    # On a thread of its own: an earlier test may have left this thread's event loop running.
+    waiter = threading.Thread(target=lambda: asyncio.run(km._async_wait()))
+    waiter.start()
+    waiter.join(timeout=60)
     assert slept == [notebooks.EXIT_POLL, notebooks.EXIT_POLL]
