@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from briefkit import artifacts, context, fingerprint, notebooks, render, steps
 from briefkit.build import BuildOptions, BuildResult, run_build
 from briefkit.errors import NotebookFailed
+from briefkit.reading import reads
 from briefkit.render import RenderJob
 from briefkit.stamps import StepCache, read_artifact_log
 
@@ -177,7 +179,12 @@ def fake_execute_all(
         h = hashlib.sha256(job.source.read_bytes() + json.dumps(job.parameters).encode())
         for f in sorted(seed_dir.iterdir()):
             h.update(f.read_bytes())
-        names = json.loads(job.source.read_text())["metadata"].get("fake", [job.source.stem])
+        meta = json.loads(job.source.read_text())["metadata"]
+        names = meta.get("fake", [job.source.stem])
+        log = job.env.get(reads.READ_LOG_ENV)
+        if log and "reads" in meta:  # the parts of the reading it reads, as a kernel logs them
+            lines = [reads.HEADER, *meta["reads"]]
+            Path(log).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         old = dict(os.environ)
         os.environ.update(job.env)
         try:
@@ -335,6 +342,83 @@ def test_one_notebook_change_reruns_only_it_and_what_follows(
     fake_build(project)
     edit_notebook(project, "timeline")
     assert fake_build(project).executed == ["notebook-timeline", *FIGURES, "meta", *RENDERS]
+
+
+def set_reads(root: Path, name: str, parts: list[str]) -> None:
+    """Make the (fake) notebook ``name`` read only ``parts`` of the reading."""
+    path = root / "notebooks" / f"{name}.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["metadata"]["reads"] = parts
+    path.write_text(json.dumps(nb), encoding="utf-8")
+
+
+def edit_first(root: Path, group: str, marker: str = "edited") -> None:
+    """Put ``marker`` at the start of the text of the first item of the reading's ``group``."""
+    reading = root / "seeds" / SEED / "reading.yaml"
+    text = reading.read_text(encoding="utf-8")
+    start = text.index(f"\n{group}:\n")
+    at = text.index("    text: ", start) + len("    text: ")
+    reading.write_text(text[:at] + marker + " " + text[at:], encoding="utf-8")
+
+
+def executed_notebooks(result: BuildResult) -> list[str]:
+    return [s for s in result.executed if s.startswith("notebook-")]
+
+
+def test_a_reading_edit_reruns_only_the_notebooks_that_read_the_edited_part(
+    project: Path, engine: FakeEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    set_reads(project, "arguments", ["claims", "thesis"])
+    set_reads(project, "timeline", ["events", "anchors"])
+    set_reads(project, "actors", [])
+    fake_build(project)
+    others = [n for n in ALL_NOTEBOOKS if n not in ("notebook-arguments", "notebook-timeline",
+                                                    "notebook-actors")]  # fmt: skip
+    edit_first(project, "claims")
+    with caplog.at_level(logging.DEBUG, logger="briefkit"):
+        first = fake_build(project)
+    # The others log nothing, so they read the whole reading.
+    assert executed_notebooks(first) == sorted(["notebook-arguments", *others])
+    assert "notebook-arguments: inputs changed (reading.claims), runs" in caplog.text
+    edit_first(project, "events")
+    assert executed_notebooks(fake_build(project)) == sorted(["notebook-timeline", *others])
+
+
+def test_a_comment_in_the_reading_reruns_no_notebook_that_logs_its_reads(
+    project: Path, engine: FakeEngine
+) -> None:
+    for name in ALL_NOTEBOOKS:
+        set_reads(project, name.removeprefix("notebook-"), ["claims"])
+    fake_build(project)
+    append(project / "seeds" / SEED / "reading.yaml")
+    again = fake_build(project)
+    assert again.executed[0] == "check"
+    assert executed_notebooks(again) == []
+
+
+def test_a_notebook_reading_more_parts_after_a_change_is_keyed_on_them_all(
+    project: Path, engine: FakeEngine
+) -> None:
+    # What a notebook reads can depend on what it read: the parts of its last run count.
+    set_reads(project, "arguments", ["claims"])
+    fake_build(project)
+    set_reads(project, "arguments", ["claims", "events"])  # its code changed: it runs
+    assert executed_notebooks(fake_build(project)) == ["notebook-arguments"]
+    edit_first(project, "events")
+    assert "notebook-arguments" in executed_notebooks(fake_build(project))
+
+
+def test_notebook_stamps_from_before_reads_were_logged_rerun_once(
+    project: Path, engine: FakeEngine
+) -> None:
+    set_reads(project, "arguments", ["claims"])
+    fake_build(project)
+    stamp = StepCache(project / "_build" / SEED).stamp_path("notebook-arguments")
+    data = json.loads(stamp.read_text(encoding="utf-8"))
+    del data["data"]["reads"]
+    stamp.write_text(json.dumps(data), encoding="utf-8")
+    assert executed_notebooks(fake_build(project)) == ["notebook-arguments"]
+    assert executed_notebooks(fake_build(project)) == []
 
 
 @pytest.mark.parametrize(

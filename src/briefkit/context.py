@@ -15,6 +15,7 @@ import functools
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ logger = logging.getLogger("briefkit")
 
 #: Where a build keeps the copy of its seed and notebooks that its steps read.
 SNAPSHOT_DIR = ".snapshot"
+
+#: The seed's reading, which notebooks are keyed on by the parts they read (steps.notebook_parts).
+READING_FILE = "reading.yaml"
 
 #: Distributions whose versions can change each step's output.
 READING_DEPS = ("pydantic", "pydantic-core", "pyyaml", "ruamel.yaml")
@@ -87,6 +91,8 @@ class BuildContext:
     version: str = ""
     _seed: Seed | None = None
     _loading: Future[Seed] | None = None
+    _digests: dict[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.build = build_dir(self.root, self.slug)
@@ -170,6 +176,24 @@ class BuildContext:
             if self.on_seed is not None:
                 self.on_seed(self._seed)
         return self._seed
+
+    @property
+    def reading_file(self) -> str | None:
+        """The sha256 of the seed's reading.yaml as this build read it (None if it has none)."""
+        return self.seed_inputs.get(f"{self.seed_path.relative_to(self.root).as_posix()}/"
+                                    f"{READING_FILE}")  # fmt: skip
+
+    def reading_digests(self) -> dict[str, str]:
+        """The digest of every part of the reading a notebook can read (reads.digests), once.
+
+        Called from the notebooks' worker threads as each one is recorded.
+        """
+        from briefkit.reading import reads
+
+        with self._lock:
+            if self._digests is None:
+                self._digests = reads.digests(self.seed(), self.reading_file or "")
+            return self._digests
 
     def load_seed_meanwhile(self) -> None:
         """Start loading the seed on a background thread (while the kernels work)."""

@@ -15,8 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefkit import artifacts, fingerprint, history, notebooks, present
-from briefkit.context import FIGURE_DEPS, NOTEBOOK_DEPS, RENDER_DEPS, BuildContext, Ran, day
+from briefkit.context import (
+    FIGURE_DEPS,
+    NOTEBOOK_DEPS,
+    READING_FILE,
+    RENDER_DEPS,
+    BuildContext,
+    Ran,
+    day,
+)
 from briefkit.errors import RenderFailed
+from briefkit.reading import reads
 from briefkit.render import FORMATS, RenderJob, verify_output
 from briefkit.render.formats import FIGURE_TYPES, get_format
 from briefkit.seeds import build_dir
@@ -92,16 +101,45 @@ def notebook_step(job: notebooks.NotebookJob) -> str:
 
 
 def notebook_parts(
-    job: notebooks.NotebookJob, seed_inputs: Mapping[str, str], deps: Mapping[str, str]
+    job: notebooks.NotebookJob,
+    seed_inputs: Mapping[str, str],
+    deps: Mapping[str, str],
+    reading: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What decides a notebook's outputs: the seed, its source, its parameters, code, deps."""
+    """What decides a notebook's outputs: the seed, its source, its parameters, code, deps.
+
+    With ``reading`` (the digests of the parts of the reading the notebook read, see
+    briefkit.reading.reads), the seed's reading.yaml counts by those parts only, each a part of
+    the key of its own (``reading.claims``), so that the log says which one changed.
+    """
+    seed = dict(seed_inputs)
+    parts: dict[str, Any] = {}
+    if reading is not None:
+        seed = {k: v for k, v in seed.items() if not k.endswith("/" + READING_FILE)}
+        parts = {f"reading.{name}": digest for name, digest in reading.items()}
     return {
-        "seed": dict(seed_inputs),
+        "seed": seed,
+        **parts,
         "notebook": fingerprint.file_digest(job.source),
         "parameters": dict(job.parameters),
         "code": fingerprint.code_digest(),
         "deps": {k: v for k, v in deps.items() if k == "python" or k in NOTEBOOK_DEPS},
     }
+
+
+def _recorded_reads(ctx: BuildContext, stamp: Stamp | None) -> dict[str, str] | None:
+    """The digests of the parts of the reading a notebook read last time, as they are now.
+
+    None when its stamp does not say (none, or from before parts were noted): it runs. While
+    reading.yaml is the file it read then, they are the recorded ones, and the seed is not
+    loaded (a no-change build stays hashing only).
+    """
+    if stamp is None or not isinstance(stamp.data.get("reads"), dict):
+        return None
+    recorded: dict[str, str] = stamp.data["reads"]
+    if stamp.data.get("reading_file") == ctx.reading_file:
+        return recorded
+    return reads.select(recorded, ctx.reading_digests())
 
 
 def notebook_steps(ctx: BuildContext) -> None:
@@ -134,27 +172,39 @@ def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path
     for gone in sorted(known - {notebook_step(job) for job in jobs}):
         logger.info("%s: notebook removed, dropping its artifacts", gone)
         ctx.cache.forget(gone)
-    stale: dict[Path, tuple[notebooks.NotebookJob, dict[str, Any], Path]] = {}
+    stale: dict[Path, tuple[notebooks.NotebookJob, Path, Path]] = {}
     for job in jobs:
         step = notebook_step(job)
-        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps)
-        if not ctx.stale(step, parts):
+        stamp = ctx.cache.load(step)
+        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps, _recorded_reads(ctx, stamp))
+        if not ctx.stale(step, parts, stamp=stamp):
             continue
         job.output.unlink(missing_ok=True)
         written = ctx.cache.folder / f"{step}.written"
+        read = ctx.cache.folder / f"{step}.reads"
         written.parent.mkdir(parents=True, exist_ok=True)
-        written.unlink(missing_ok=True)
-        env = {**job.env, artifacts.ARTIFACT_LOG_ENV: str(written.resolve())}
-        stale[job.output] = (replace(job, env=env), parts, written)
+        for log in (written, read):
+            log.unlink(missing_ok=True)
+        env = {
+            **job.env,
+            artifacts.ARTIFACT_LOG_ENV: str(written.resolve()),
+            reads.READ_LOG_ENV: str(read.resolve()),
+        }
+        stale[job.output] = (replace(job, env=env), written, read)
     if not stale:
         logger.info("notebooks unchanged: nothing to execute")
         return
 
     def record(job: notebooks.NotebookJob) -> None:
-        _, parts, written = stale[job.output]
+        _, written, read = stale[job.output]
         outputs = [job.output, *read_artifact_log(written, ctx.build)]
-        ctx.record(notebook_step(job), parts, Ran(outputs))
-        written.unlink(missing_ok=True)
+        # Keyed on the parts of the reading this run read (and their digests now).
+        parts_read = reads.select(reads.read_log(read), ctx.reading_digests())
+        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps, parts_read)
+        data = {"reads": parts_read, "reading_file": ctx.reading_file}
+        ctx.record(notebook_step(job), parts, Ran(outputs, data))
+        for log in (written, read):
+            log.unlink(missing_ok=True)
         on_recorded(outputs)
 
     notebooks.import_engine()
@@ -166,8 +216,9 @@ def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path
             on_done=record,
         )  # fmt: skip
     finally:
-        for _, _, written in stale.values():
+        for _, written, read in stale.values():
             written.unlink(missing_ok=True)
+            read.unlink(missing_ok=True)
     ctx.executed += [notebook_step(job) for job, _, _ in stale.values()]
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from briefkit import present
 from briefkit.artifacts import Artifacts
 from briefkit.frames import Frames
+from briefkit.reading import reads
 from briefkit.reading.model import Event, Proposal, Reading
 from briefkit.reading.seed import Seed, load_seed
 
@@ -60,6 +61,8 @@ def setup(root: str | Path, seed: str, build_dir: str | Path) -> Setup:
     from briefkit.kernels import shared_seed
 
     loaded = shared_seed(Path(root), seed) or load_seed(Path(root), seed)
+    # From here on, what the notebook reads of the reading decides when it runs again.
+    reads.start()
     return Setup(loaded, loaded.reading, Frames(loaded), Artifacts(build_dir))
 
 

@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from briefkit.reading import reads
 from briefkit.reading.yamlfile import Loc
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
@@ -360,6 +361,15 @@ class Reading(Model):
     excluded: list[Excluded] = []
     assessment: Assessment | None = None
 
+    def __getattribute__(self, name: str) -> Any:
+        # In a notebook's kernel, note which sections are read (briefkit.reading.reads).
+        if reads._LOG:
+            if name in _READING_FIELDS:
+                reads.note(name)
+            elif name in reads.WHOLE:
+                reads.note(reads.ALL)
+        return super().__getattribute__(name)
+
     def items(self) -> Iterator[Item | KeyJudgement]:
         """Every id-bearing item except actors, in file order."""
         for group in GROUPS[:-1]:
@@ -398,6 +408,10 @@ class Reading(Model):
                     yield ("assessment", part, i, "quotes", j), entry.id, q
         for i, x in enumerate(self.excluded):
             yield ("excluded", i, "quote"), "", x.quote
+
+
+#: The reading's sections, as its parts a notebook may read (briefkit.reading.reads).
+_READING_FIELDS = frozenset(Reading.model_fields)
 
 
 # --- brief.yaml ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from briefkit.errors import InvalidInput, Problem
+from briefkit.reading import reads
 from briefkit.reading.anchors import QuoteAnchor, anchor_quotes
 from briefkit.reading.checks import cross_check
 from briefkit.reading.coverage import Coverage, coverage
@@ -34,6 +35,12 @@ class Seed:
     brief: BriefMeta | None = None
     #: What loading changed in memory (an older reading format upgraded), for ``check``.
     notes: tuple[str, ...] = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        # In a notebook's kernel, note the values derived from the reading that are read.
+        if reads._LOG and name in reads.SEED_PARTS:
+            reads.note(name)
+        return super().__getattribute__(name)
 
     def coverage(self) -> Coverage:
         """The reading's sentence coverage of the article."""
