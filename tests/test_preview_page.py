@@ -188,6 +188,46 @@ def test_a_new_brief_is_swapped_in_with_its_scroll_and_unchanged_figures_kept(
 
 
 @pytest.mark.build
+def test_a_changed_figure_is_drawn_once_the_new_text_shows_its_old_plot_until_then(
+    served: tuple[PreviewServer, bytes], page: Any
+) -> None:
+    """Drawing a figure again blocks the page for a fifth of a second: the new text is put on
+    screen first, with the figure's old plot in its place, and the figure is drawn a frame later."""
+    server, html = served
+    figure = figure_ids(html)[0]
+    open_brief(page, server, html)
+    page.evaluate(
+        """([id, marker]) => {
+          window.briefkitFrames = 0;
+          const tick = () => { window.briefkitFrames++; requestAnimationFrame(tick); };
+          requestAnimationFrame(tick);
+          new MutationObserver(() => {
+            if (window.briefkitText === undefined && document.body.innerText.includes(marker)) {
+              const plot = document.getElementById(id);
+              window.briefkitText = {frame: window.briefkitFrames, old: !!plot.briefkitTestOld};
+            }
+          }).observe(document.body, {childList: true, subtree: true});
+          const draw = Plotly.newPlot;
+          Plotly.newPlot = function (...args) {
+            window.briefkitDrawnAt = window.briefkitFrames;
+            return draw.apply(this, args);
+          };
+        }""",
+        [figure, "Marker-6610"],
+    )
+    server.state.publish(with_figure_title(with_marker(html, "Marker-6610"), figure, "Retitled"))
+    page.wait_for_function(
+        "([id, t]) => document.getElementById(id).querySelector('.gtitle')?.textContent === t",
+        arg=[figure, "Retitled"],
+        timeout=60_000,
+    )
+    text = page.evaluate("window.briefkitText")
+    assert text["old"] is True, "the new text showed without the figure's old plot"
+    assert page.evaluate("window.briefkitDrawnAt") > text["frame"]
+    assert swapped(page)
+
+
+@pytest.mark.build
 def test_the_overlay_shows_over_the_last_brief_and_clears_with_the_next(
     served: tuple[PreviewServer, bytes], page: Any
 ) -> None:

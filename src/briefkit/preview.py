@@ -178,14 +178,18 @@ _SCRIPT = """<script id="briefkit-preview">
     }
     const x = scrollX, y = scrollY;
     // A figure whose script did not change keeps its drawn plot (drawing is most of a swap).
-    const drawn = new Map();
+    const drawn = new Map(), byId = new Map();
     for (const s of [...document.body.querySelectorAll("script")].filter(figure)) {
       const plot = s.previousElementSibling;
-      if (plot?.classList.contains("js-plotly-plot")) drawn.set(s.text, plot);
+      if (plot?.classList.contains("js-plotly-plot")) {
+        drawn.set(s.text, plot);
+        if (plot.id) byId.set(plot.id, plot);
+      }
     }
     overlay = null;
     document.body.replaceChildren(...doc.body.childNodes);
     // Parsed scripts never run: each changed figure's runs as a new element, in document order.
+    const later = [];
     for (const old of [...document.body.querySelectorAll("script")].filter(figure)) {
       const plot = drawn.get(old.text), div = old.previousElementSibling;
       const same = (name) => plot.getAttribute(name) === div.getAttribute(name);
@@ -196,12 +200,26 @@ _SCRIPT = """<script id="briefkit-preview">
       }
       const script = document.createElement("script");
       script.text = old.text;
-      old.replaceWith(script);
+      // Drawing a figure again takes a fifth of a second: its old plot stands in for it until
+      // the new text is on screen, and it is drawn then.
+      const before = div?.id ? byId.get(div.id) : undefined;
+      if (before && !before.isConnected) {
+        div.replaceWith(before);
+        later.push(() => { before.replaceWith(div); old.replaceWith(script); });
+      } else {
+        old.replaceWith(script);
+      }
     }
-    // A plot no longer shown holds its data and listeners (window resize) until purged.
-    if (typeof Plotly !== "undefined") drawn.forEach((plot) => Plotly.purge(plot));
     scrollTo(x, y);
     generation = got;
+    if (later.length) {
+      await new Promise((painted) => requestAnimationFrame(() => setTimeout(painted, 0)));
+      later.forEach((draw) => draw());
+    }
+    // A plot no longer shown holds its data and listeners (window resize) until purged.
+    if (typeof Plotly !== "undefined") {
+      drawn.forEach((plot) => { if (!plot.isConnected) Plotly.purge(plot); });
+    }
     return true;
   };
   let state = {generation, error: null};
