@@ -587,6 +587,27 @@ def test_each_figure_is_exported_once_as_its_notebook_finishes(
         assert (project / "_build" / SEED / "figures" / f"{name}.svg").is_file()
 
 
+def test_plotly_js_is_written_again_only_when_it_is_not_as_last_written(
+    project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[Path] = []
+    monkeypatch.setattr(
+        artifacts,
+        "write_plotly_js",
+        lambda build: writes.append(fake_plotly_js(build)) or writes[-1],
+    )
+    fake_build(project, ("html",))
+    assert len(writes) == 1
+    edit_notebook(project, "timeline")  # its figure changes: the figures step runs
+    assert "figures" in fake_build(project, ("html",)).executed
+    assert len(writes) == 1
+    js = artifacts.plotly_js_path(project / "_build" / SEED)
+    js.write_text("damaged")
+    assert "figures" in fake_build(project, ("html",)).executed
+    assert len(writes) == 2
+    assert js.read_text() == "plotly"
+
+
 def test_a_rerun_notebook_whose_figure_is_unchanged_exports_nothing(
     project: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

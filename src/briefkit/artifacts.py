@@ -431,11 +431,16 @@ def _export_static(figures: list[tuple[Path, Any]], kinds: Sequence[str]) -> lis
     return paths
 
 
+def plotly_js_path(build_dir: Path) -> Path:
+    """Where a build keeps plotly.js, for the HTML to inline."""
+    return build_dir / "assets" / "plotly.min.js"
+
+
 def write_plotly_js(build_dir: Path) -> Path:
     """Write plotly.js once per build, for the HTML to inline."""
     from plotly.offline import get_plotlyjs
 
-    path = build_dir / "assets" / "plotly.min.js"
+    path = plotly_js_path(build_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     js = get_plotlyjs()
     if not path.exists() or path.read_text(encoding="utf-8") != js:

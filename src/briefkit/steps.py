@@ -350,16 +350,11 @@ def _sort_figures(
     code, the versions, the browser, the kinds of file): a reading edit changes a few figures.
     """
     digests = parts["figures"]
-    same = previous is not None and all(
-        previous.parts.get(k) == fingerprint.make_key({k: v})
-        for k, v in parts.items() if k != "figures"
-    )  # fmt: skip
+    same = _only_figures_changed(previous, parts)
     drawn_from: dict[str, str] = dict(previous.data.get("figures", {})) if previous and same else {}
-    drawn = previous.outputs if previous is not None else {}
 
     def intact(path: Path) -> bool:
-        rel = path.relative_to(ctx.build).as_posix()
-        return path.is_file() and drawn.get(rel) == fingerprint.file_digest(path)
+        return _intact(ctx, previous, path)
 
     kept: list[Path] = []
     todo: list[Path] = []
@@ -374,6 +369,21 @@ def _sort_figures(
             todo.append(spec)
     logger.debug("%s: %d figure(s) to export, %d kept", step, len(todo), len(specs) - len(todo))
     return kept, todo
+
+
+def _only_figures_changed(previous: Stamp | None, parts: Mapping[str, Any]) -> bool:
+    """Whether a figure step's last run had the same key parts as ``parts`` but the figures."""
+    return previous is not None and all(
+        previous.parts.get(k) == fingerprint.make_key({k: v})
+        for k, v in parts.items() if k != "figures"
+    )  # fmt: skip
+
+
+def _intact(ctx: BuildContext, previous: Stamp | None, path: Path) -> bool:
+    """Whether ``path`` is as the step's last run (``previous``) wrote it."""
+    rel = path.relative_to(ctx.build).as_posix()
+    drawn = previous.outputs if previous is not None else {}
+    return path.is_file() and drawn.get(rel) == fingerprint.file_digest(path)
 
 
 def _drop_unwritten(ctx: BuildContext, previous: Stamp | None, written: list[Path]) -> None:
@@ -395,7 +405,10 @@ def _figure_divs(ctx: BuildContext, specs: list[Path], digests: dict[str, str]) 
         )  # fmt: skip
         if todo:
             written += artifacts.export_figures(build, static=(), specs=todo)
-        written.append(artifacts.write_plotly_js(build))
+        # plotly.js is plotly's (its version is in the key): kept while it is as last written.
+        js = artifacts.plotly_js_path(build)
+        same = _only_figures_changed(previous, parts) and _intact(ctx, previous, js)
+        written.append(js if same else artifacts.write_plotly_js(build))
         _drop_unwritten(ctx, previous, written)
         return Ran(written, data={"figures": digests})
 
