@@ -184,7 +184,11 @@ def test_filter_error_shows_the_filters_own_message(tmp_path: Path) -> None:
 
 def run_filter(tmp_path: Path, qmd: str, to: str) -> str:
     """pandoc's ``to`` output of ``qmd`` through the brief's Lua filter (no house style)."""
-    job = make_job(tmp_path, qmd, ())
+    return filter_output(make_job(tmp_path, qmd, ()), to)
+
+
+def filter_output(job: RenderJob, to: str) -> str:
+    """pandoc's ``to`` output of ``job``'s brief through the brief's Lua filter."""
     out = job.build_dir / f"out.{to}"
     filter_path = job.root / "briefing" / "filters" / "briefkit.lua"
     argv = [str(PandocEngine().binary), str(job.root / job.source), "--standalone", "--to", to,
@@ -202,3 +206,34 @@ def test_filter_gives_other_writers_no_typst(tmp_path: Path, to: str) -> None:
     assert "typst" not in out
     assert "outline" not in out
     assert "T" in out
+
+
+class _Figure:
+    """A plotly figure as Artifacts.figure sees one: its JSON."""
+
+    def to_json(self) -> str:
+        # Text that looks like the lines the filter looks for, inside JSON strings.
+        text = ["a\n }", 'b\n "figure": c']
+        return json.dumps({"data": [{"type": "scatter", "text": text}], "layout": {}})
+
+
+def test_a_figures_caption_alt_and_instead_read_the_same_however_its_spec_is_written(
+    tmp_path: Path,
+) -> None:
+    """The filter reads a spec written by briefkit without decoding its plotly figure; one
+    written otherwise (compact JSON) is decoded whole, to the same brief."""
+    from briefkit.artifacts import Artifacts
+
+    qmd = '# Brief\n\n::: {.bk-figure name="plain"}\n:::\n\n::: {.bk-figure name="none"}\n:::\n'
+    job = make_job(tmp_path, qmd, ())
+    out = Artifacts(job.build_dir)
+    out.figure("plain", _Figure(), caption='Cap\n }, "x": 1', alt='Alt\n "figure": two')
+    out.figure("none", _Figure(), caption="C", alt="A", instead="Nothing to draw.")
+    outputs = [" ".join(filter_output(job, "markdown").split())]
+    for path in (job.build_dir / "figures").glob("*.json"):
+        path.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8"))))
+    outputs.append(" ".join(filter_output(job, "markdown").split()))
+    assert outputs[0] == outputs[1]
+    assert "Nothing to draw." in outputs[0]
+    assert 'Cap }, "x": 1' in outputs[0]
+    assert 'alt="Alt &quot;figure&quot;: two"' in outputs[0]
