@@ -193,6 +193,30 @@ def test_a_held_pool_starts_no_kernel_until_the_build_is_done(tmp_path: Path) ->
         pool.close()
 
 
+def test_a_pool_refills_after_its_holds_linger_unless_a_notebook_waits(tmp_path: Path) -> None:
+    """Kernels starting right after the page's build slowed the browser swapping it in."""
+    from briefkit import kernels
+
+    pool = kernels.KernelPool(tmp_path, size=1, warmup="", log_dir=tmp_path / "logs").start()
+    try:
+        assert pool.wait_ready(timeout=120)
+        with pool.held(linger=4):
+            kernels._kill(pool.take({}, tmp_path / "logs" / "first.log"))
+        # Released, but lingering: given time to start one, the pool has not begun to.
+        assert not pool.wait_ready(timeout=2)
+        assert pool._counter == 1
+        assert pool.wait_ready(timeout=120)
+        assert pool._counter == 2
+        with pool.held(linger=600):
+            kernels._kill(pool.take({}, tmp_path / "logs" / "second.log"))
+        # A notebook that waits gets a kernel started at once.
+        third = pool.take({}, tmp_path / "logs" / "third.log", wait=120)
+        assert third is not None
+        kernels._kill(third)
+    finally:
+        pool.close()
+
+
 def test_a_notebook_waits_for_a_kernel_a_held_pool_starts_for_it(tmp_path: Path) -> None:
     """Edits back to back find the pool empty: a kernel is started for each waiting notebook.
 

@@ -264,6 +264,8 @@ class KernelPool:
         self._closed = False
         #: While above 0, no kernel is started (see ``held``) unless a taker waits for one.
         self._holds = 0
+        #: Nor before this time (time.monotonic) after a hold (``held(linger=...)``).
+        self._quiet_until = 0.0
         #: Takers waiting for a kernel.
         self._waiting = 0
         #: Kernels being started and warmed up: how many, and their managers (``close`` kills
@@ -304,12 +306,14 @@ class KernelPool:
             )
 
     @contextlib.contextmanager
-    def held(self) -> Iterator[None]:
-        """Start no kernel meanwhile (a build runs) unless a notebook waits for one.
+    def held(self, linger: float = 0.0) -> Iterator[None]:
+        """Start no kernel meanwhile (a build runs), nor for ``linger`` seconds after, unless a
+        notebook waits for one.
 
         Starting and warming up a kernel costs about a second of CPU. A build takes its kernels
-        at once, so a refill during it only slows its notebooks down; but when the pool ran dry
-        (edits back to back), a kernel for a waiting notebook is started at once.
+        at once, so a refill during it only slows its notebooks down, and right after it the
+        browser down (it swaps the new brief in); but when the pool ran dry (edits back to
+        back), a kernel for a waiting notebook is started at once.
         """
         with self._lock:
             self._holds += 1
@@ -318,6 +322,7 @@ class KernelPool:
         finally:
             with self._lock:
                 self._holds -= 1
+                self._quiet_until = max(self._quiet_until, time.monotonic() + linger)
                 self._lock.notify_all()
 
     def take(self, env: Mapping[str, str], log: Path, *, wait: float = START_TIMEOUT) -> Any | None:
@@ -392,13 +397,18 @@ class KernelPool:
     def _wanted(self) -> bool:
         """Whether a filler should start a kernel now (called with the lock held)."""
         short = len(self._ready) + self._pending < self.size
-        # Held (a build runs): only for a notebook that waits, one start per waiting taker.
-        return short and (not self._holds or self._waiting > self._pending)
+        # Held (a build runs, or just ran): only for a notebook that waits, one start per
+        # waiting taker.
+        quiet = self._holds or time.monotonic() < self._quiet_until
+        return short and (not quiet or self._waiting > self._pending)
 
     def _fill_until_closed(self) -> None:
         while True:
             with self._lock:
-                self._lock.wait_for(lambda: self._closed or self._wanted())
+                while not (self._closed or self._wanted()):
+                    # Woken by a change, or when the quiet time after a hold is over.
+                    left = self._quiet_until - time.monotonic()
+                    self._lock.wait(timeout=left if left > 0 else None)
                 if self._closed:
                     return
                 self._counter += 1
