@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -549,3 +550,27 @@ def test_a_build_asked_for_other_inputs_runs_nothing(tmp_path: Path) -> None:
         buildmod.run_build(opts)
     assert not (root / "_build" / SEED / ".cache" / "check.json").exists()
     assert not list((root / "_build" / SEED).glob("brief.*"))
+
+
+def test_a_big_script_the_last_page_had_keeps_its_name_without_being_hashed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hashing plotly.js (4.5 MB) again for every generation delayed the page's fetch."""
+    from briefkit import preview
+
+    code = b"x" * preview.BIG_SCRIPT
+    html = b"<html><body><script>" + code + b"</script></body></html>"
+    first = preview.serve_page(html, "a")
+    hashed: list[int] = []
+    real = hashlib.sha256
+
+    def sha256(data: bytes = b"") -> Any:
+        hashed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(hashlib, "sha256", sha256)
+    second = preview.serve_page(html.replace(b"<body>", b"<body><p>edit</p>"), "b", first.scripts)
+    assert second.scripts == first.scripts
+    assert max(hashed, default=0) < preview.BIG_SCRIPT
+    other = preview.serve_page(html.replace(b"xxx", b"yyy", 1), "c", first.scripts)
+    assert set(other.scripts).isdisjoint(first.scripts)

@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.parse
 import webbrowser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -291,12 +291,13 @@ class Page:
     scripts: dict[str, bytes]
 
 
-def serve_page(html: bytes, generation: str) -> Page:
+def serve_page(html: bytes, generation: str, known: Mapping[str, bytes] | None = None) -> Page:
     """The page as the preview serves it: big inline scripts as cacheable files, the script in.
 
     The browser caches such a file (and its compiled code) under a name that is its content's
     hash, so a reload neither loads nor compiles plotly.js again, and a swap fetches ~5 % of
-    the page. The file on disk keeps its inline script: only what is served changes.
+    the page. The file on disk keeps its inline script: only what is served changes. A script
+    equal to one of ``known`` (the last page's) keeps its name without being hashed again.
     """
     parts: list[bytes] = []
     scripts: dict[str, bytes] = {}
@@ -308,7 +309,8 @@ def serve_page(html: bytes, generation: str) -> Page:
         code = html[start + len(b"<script>") : end]
         parts.append(html[at:start])
         if len(code) >= BIG_SCRIPT:
-            name = f"script-{hashlib.sha256(code).hexdigest()[:16]}.js"
+            same = (name for name, old in (known or {}).items() if old == code)
+            name = next(same, None) or f"script-{hashlib.sha256(code).hexdigest()[:16]}.js"
             scripts[name] = code
             parts.append(f'<script src="{API}/{name}"></script>'.encode())
         else:
@@ -491,7 +493,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
             if self._page is None or self._page.generation != generation:
                 # The last page's too: a page loaded just before may still ask for them.
                 last = self._page.scripts if self._page is not None else {}
-                self._page = serve_page(html, generation)
+                self._page = serve_page(html, generation, last)
                 self._scripts = {**last, **self._page.scripts}
             return self._page
 
