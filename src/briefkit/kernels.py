@@ -193,6 +193,10 @@ def warmup_code(modules: Sequence[str], calls: Sequence[str] = ()) -> str:
     if calls:
         lines.append("import plotly.graph_objects as go")
         lines += [f"try:\n    {call}.to_json()\nexcept _ok:\n    pass" for call in calls]
+    # What the warm-up loaded lives as long as the kernel: out of the garbage collector's sight
+    # (gc.freeze), a full collection during the notebook walks only what the notebook made.
+    # One over everything loaded took 0.1 s of a figure cell's 0.2 s.
+    lines += ["import gc", "gc.collect()", "gc.freeze()"]
     source = "\n".join(lines)
     return f"exec(compile({source!r}, '<briefkit warm-up>', 'exec'), {{}})"
 
