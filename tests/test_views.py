@@ -12,7 +12,7 @@ import pytest
 from briefkit import views
 from briefkit.notebooks import find_notebooks
 
-from .conftest import REPO
+from .conftest import REPO, SEED
 from .second_seed import write_second_seed
 
 NOTEBOOKS = find_notebooks(REPO)
@@ -99,3 +99,29 @@ def test_sequencing_gates_stand_out() -> None:
     for colour in views.GATE_COLOURS.values():
         assert contrast(views.PALE, colour) >= 3, colour
         assert contrast("#ffffff", colour) >= 3, colour
+
+
+@pytest.mark.parametrize("in_build", [True, False], ids=["a build's kernel", "an analyst's"])
+def test_setup_freezes_what_is_loaded_only_in_a_builds_kernel(
+    tmp_path: Path, in_build: bool
+) -> None:
+    """A full garbage collection over all a kernel has loaded cost a notebook 0.1 s; in an
+    analyst's own session, where cells run again, nothing is frozen."""
+    import os
+    import subprocess
+    import sys
+
+    from briefkit.artifacts import ARTIFACT_LOG_ENV
+
+    env = {k: v for k, v in os.environ.items() if k != ARTIFACT_LOG_ENV}
+    if in_build:
+        env[ARTIFACT_LOG_ENV] = str(tmp_path / "written.log")
+    code = (
+        "import gc\nfrom briefkit import views\n"
+        f"views.setup({str(REPO)!r}, {SEED!r}, {str(tmp_path / 'build')!r})\n"
+        "print(gc.get_freeze_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert (int(out.stdout) > 1000) is in_build
