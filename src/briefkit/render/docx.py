@@ -24,7 +24,6 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 REFERENCE_DOC = Path("briefing/brief-reference.docx")
 
@@ -282,6 +281,10 @@ def make_reproducible(path: Path, build_dir: Path, timestamp: int) -> Path:
         version = brief.get("version")
         text = re.sub(r"<cp:version>[^<]*</cp:version>", "", text)
         if version:
+            # Here, not at the top: xml.sax.saxutils imports urllib.request, about 20 ms of every
+            # build's start (a no-change build's included).
+            from xml.sax.saxutils import escape
+
             element = f"<cp:version>{escape(str(version))}</cp:version>"
             text = text.replace("</cp:coreProperties>", f"{element}</cp:coreProperties>")
         parts["docProps/core.xml"] = text.encode("utf-8")
