@@ -48,6 +48,12 @@ def install(session: nox.Session, *groups: str) -> None:
     stamp = Path(venv) / ".briefkit-install" if venv else None
     if stamp is not None and stamp.exists() and stamp.read_text() == digest:
         session.log("dependencies unchanged: skipping install")
+        # briefkit's own source edited since it was compiled (a pull, a fix): compile it again,
+        # or every run and every notebook's kernel compiles the changed modules in memory.
+        newest = max((p.stat().st_mtime for p in (ROOT / "src").rglob("*.py")), default=0.0)
+        if newest > stamp.stat().st_mtime:
+            session.run_install("python", "-m", "compileall", "-q", "src", silent=True)
+            stamp.touch()
         return
     session.install("-e", ".", *requirements)
     # Everything installed, whether this install or an earlier one put it there (uv's
