@@ -228,6 +228,34 @@ def test_a_changed_figure_is_drawn_once_the_new_text_shows_its_old_plot_until_th
 
 
 @pytest.mark.build
+def test_a_swap_replaces_only_the_parts_of_the_brief_that_changed(
+    served: tuple[PreviewServer, bytes], page: Any
+) -> None:
+    """Laying out the whole brief again was most of a swap: what did not change stays."""
+    server, html = served
+    open_brief(page, server, html)
+    page.evaluate(
+        "document.querySelectorAll('main > *').forEach((e) => { e.briefkitKept = true; })"
+    )
+    sentence = b"The claims the article makes"
+    assert html.count(sentence) == 1
+    server.state.publish(html.replace(sentence, sentence + b" (Marker-4410)"))
+    shows(page, "Marker-4410")
+    assert swapped(page)
+    # [kept, holds the marker, holds a plot] for each block of the brief's main part.
+    blocks = page.evaluate(
+        "[...document.querySelectorAll('main > *')].map((e) => [!!e.briefkitKept,"
+        " e.textContent.includes('Marker-4410'), !!e.querySelector('.js-plotly-plot')])"
+    )
+    assert [kept for kept, marked, _ in blocks if marked] == [False]
+    # A drawn plot is never equal to the new page's empty one: its block is replaced, the plot
+    # moved into it.
+    assert all(kept for kept, marked, plot in blocks if not marked and not plot)
+    assert sum(kept for kept, _, _ in blocks) > 10
+    assert page.evaluate("scrollY") == SCROLL
+
+
+@pytest.mark.build
 def test_the_overlay_shows_over_the_last_brief_and_clears_with_the_next(
     served: tuple[PreviewServer, bytes], page: Any
 ) -> None:

@@ -170,6 +170,27 @@ _SCRIPT = """<script id="briefkit-preview">
   const figure = (s) => !s.src && s.id !== "briefkit-preview" && s.text.includes("Plotly.newPlot(");
   const fixed = (root) => [...root.querySelectorAll("script:not(#briefkit-preview)")]
     .filter((s) => !figure(s)).map((s) => s.outerHTML).join("\\n");
+  // Only what changed is replaced: the blocks of the body, and of its main part and header,
+  // that differ from the new page's (the browser then lays out only those; a layout of the
+  // whole brief was most of a swap). Where the blocks do not pair up, all are replaced. The
+  // white space between blocks, this script and plotly's measuring element are not paired.
+  const containers = new Set(["MAIN", "HEADER"]);
+  const paired = (n) => n.id !== "briefkit-preview" && n.id !== "js-plotly-tester" &&
+    !(n.nodeType === Node.TEXT_NODE && !n.data.trim());
+  const patch = (from, to) => {
+    const a = [...from.childNodes].filter(paired), b = [...to.childNodes].filter(paired);
+    if (a.length !== b.length) {
+      from.replaceChildren(...to.childNodes);
+      return;
+    }
+    a.forEach((node, i) => {
+      if (node.isEqualNode(b[i])) return;
+      const shell = node.nodeType === Node.ELEMENT_NODE && containers.has(node.tagName) &&
+        node.cloneNode(false).isEqualNode(b[i].cloneNode(false));
+      if (shell) patch(node, b[i]);
+      else node.replaceWith(b[i]);
+    });
+  };
   const swap = async () => {
     const response = await fetch(location.pathname, {cache: "no-store"});
     const got = response.headers.get("X-Briefkit-Generation");
@@ -190,12 +211,17 @@ _SCRIPT = """<script id="briefkit-preview">
         if (plot.id) byId.set(plot.id, plot);
       }
     }
+    overlay?.remove();
     overlay = null;
-    document.body.replaceChildren(...doc.body.childNodes);
+    patch(document.body, doc.body);
     // Parsed scripts never run: each changed figure's runs as a new element, in document order.
     const later = [];
     for (const old of [...document.body.querySelectorAll("script")].filter(figure)) {
       const plot = drawn.get(old.text), div = old.previousElementSibling;
+      if (plot && plot === div) {  // in a part of the page the swap kept
+        drawn.delete(old.text);
+        continue;
+      }
       const same = (name) => plot.getAttribute(name) === div.getAttribute(name);
       if (plot && div && same("id") && same("style")) {
         div.replaceWith(plot);
