@@ -178,10 +178,14 @@ class BuildContext:
         return self._seed
 
     @property
+    def reading_key(self) -> str:
+        """The seed's reading.yaml among ``inputs`` (its path relative to the root)."""
+        return f"{self.seed_path.relative_to(self.root).as_posix()}/{READING_FILE}"
+
+    @property
     def reading_file(self) -> str | None:
         """The sha256 of the seed's reading.yaml as this build read it (None if it has none)."""
-        return self.seed_inputs.get(f"{self.seed_path.relative_to(self.root).as_posix()}/"
-                                    f"{READING_FILE}")  # fmt: skip
+        return self.seed_inputs.get(self.reading_key)
 
     def reading_digests(self) -> dict[str, str]:
         """The digest of every part of the reading a notebook can read (reads.digests), once.

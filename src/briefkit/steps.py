@@ -18,7 +18,6 @@ from briefkit import artifacts, fingerprint, history, notebooks, present
 from briefkit.context import (
     FIGURE_DEPS,
     NOTEBOOK_DEPS,
-    READING_FILE,
     RENDER_DEPS,
     BuildContext,
     Ran,
@@ -105,17 +104,19 @@ def notebook_parts(
     seed_inputs: Mapping[str, str],
     deps: Mapping[str, str],
     reading: Mapping[str, str] | None = None,
+    reading_key: str = "",
 ) -> dict[str, Any]:
     """What decides a notebook's outputs: the seed, its source, its parameters, code, deps.
 
     With ``reading`` (the digests of the parts of the reading the notebook read, see
-    briefkit.reading.reads), the seed's reading.yaml counts by those parts only, each a part of
-    the key of its own (``reading.claims``), so that the log says which one changed.
+    briefkit.reading.reads), the seed's reading.yaml (``reading_key`` in ``seed_inputs``)
+    counts by those parts only, each a part of the key of its own (``reading.claims``), so that
+    the log says which one changed.
     """
     seed = dict(seed_inputs)
     parts: dict[str, Any] = {}
     if reading is not None:
-        seed = {k: v for k, v in seed.items() if not k.endswith("/" + READING_FILE)}
+        seed.pop(reading_key, None)
         parts = {f"reading.{name}": digest for name, digest in reading.items()}
     return {
         "seed": seed,
@@ -176,7 +177,9 @@ def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path
     for job in jobs:
         step = notebook_step(job)
         stamp = ctx.cache.load(step)
-        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps, _recorded_reads(ctx, stamp))
+        parts = notebook_parts(
+            job, ctx.seed_inputs, ctx.deps, _recorded_reads(ctx, stamp), ctx.reading_key
+        )  # fmt: skip
         if not ctx.stale(step, parts, stamp=stamp):
             continue
         job.output.unlink(missing_ok=True)
@@ -200,7 +203,7 @@ def _execute_stale_notebooks(ctx: BuildContext, on_recorded: Callable[[list[Path
         outputs = [job.output, *read_artifact_log(written, ctx.build)]
         # Keyed on the parts of the reading this run read (and their digests now).
         parts_read = reads.select(reads.read_log(read), ctx.reading_digests())
-        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps, parts_read)
+        parts = notebook_parts(job, ctx.seed_inputs, ctx.deps, parts_read, ctx.reading_key)
         data = {"reads": parts_read, "reading_file": ctx.reading_file}
         ctx.record(notebook_step(job), parts, Ran(outputs, data))
         for log in (written, read):
